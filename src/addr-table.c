@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * addr-table.c - the one list of address types
+ *
+ * Adding a type: write src/addr-foo.c with one const struct addr_type,
+ * declare it in addr-types.h, add a row here, add tests/bats/foo.bats and a
+ * section in man/vrelay.1 (see README, "Adding an address type").  Feature
+ * #ifs live here and nowhere else: a type configure left out stays listed
+ * as a stub that says "not built in".
+ */
+#include "config.h"
+
+#include <strings.h>
+
+#include "addr-types.h"
+
+#define STUB(tname, tparams, n, what)						\
+	(&(const struct addr_type){ .name = tname, .params = tparams,		\
+				    .nparams = n, .flags = ADDR_STUB, .summary = what })
+
+const struct addr_type *const addr_types[] = {
+	&addr_stdio,
+	&addr_stdin,
+	&addr_stdout,
+	&addr_fd,
+	&addr_exec,
+	&addr_system,
+	&addr_tcp_connect,
+	&addr_tcp4_connect,
+	&addr_tcp6_connect,
+	&addr_tcp_listen,
+	&addr_tcp4_listen,
+	&addr_tcp6_listen,
+	&addr_unix_connect,
+	&addr_unix_listen,
+	&addr_abstract_connect,
+	&addr_abstract_listen,
+	&addr_accept_fd,
+#ifndef WITH_OPENSSL
+	STUB("OPENSSL", "host:port", 2, "TLS client"),
+	STUB("OPENSSL-LISTEN", "port", 1, "TLS server"),
+#endif
+#ifndef WITH_READLINE
+	STUB("READLINE", NULL, 0, "line editing and history on the terminal"),
+#endif
+#ifndef WITH_SLIRP
+	STUB("NAT", NULL, 0, "built-in user-mode network"),
+#endif
+	NULL,
+};
+
+/**
+ * addr_type_find() - a type by name or alias, case-insensitive
+ */
+const struct addr_type *addr_type_find(const char *name)
+{
+	for (const struct addr_type *const *t = addr_types; *t; t++) {
+		if (!strcasecmp((*t)->name, name))
+			return *t;
+		for (unsigned i = 0; (*t)->aliases[i]; i++)
+			if (!strcasecmp((*t)->aliases[i], name))
+				return *t;
+	}
+	return NULL;
+}

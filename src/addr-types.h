@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VRELAY_ADDR_TYPES_H
+#define VRELAY_ADDR_TYPES_H
+
+#include "addr.h"
+
+/* One descriptor per address type, defined in its family's addr-*.c and
+ * listed once in addr-table.c */
+extern const struct addr_type addr_stdio, addr_stdin, addr_stdout, addr_fd;
+extern const struct addr_type addr_exec, addr_system;
+extern const struct addr_type addr_tcp_connect, addr_tcp4_connect, addr_tcp6_connect;
+extern const struct addr_type addr_tcp_listen, addr_tcp4_listen, addr_tcp6_listen;
+extern const struct addr_type addr_unix_connect, addr_unix_listen;
+extern const struct addr_type addr_abstract_connect, addr_abstract_listen;
+extern const struct addr_type addr_accept_fd;
+
+/* -4 / -6: the family TCP and TCP-LISTEN use when the type doesn't say */
+extern int addr_default_family;
+
+#endif

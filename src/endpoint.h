@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VRELAY_ENDPOINT_H
+#define VRELAY_ENDPOINT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct addr_spec;
+struct endpoint;
+
+/* Set on struct endpoint.flags */
+#define EP_SOCKET	(1u << 0)	/* shutdown(2) half-closes the write side */
+#define EP_CONNECTING	(1u << 1)	/* non-blocking connect still in flight */
+#define EP_IGNOREEOF	(1u << 2)	/* EOF on read: poll again later */
+
+/**
+ * struct endpoint_ops - for endpoints that are more than plain fds
+ *
+ * Plain endpoints (sockets, pipes, terminals, files) leave ops NULL and
+ * the pump uses read/write/splice.  Layers that transform bytes (TLS,
+ * readline) provide these; they return the byte count, 0 at EOF, or a
+ * negative errno (-EAGAIN when they would block).
+ */
+struct endpoint_ops {
+	ssize_t (*read)(struct endpoint *ep, void *buf, size_t len);
+	ssize_t (*write)(struct endpoint *ep, const void *buf, size_t len);
+	int (*shutdown_wr)(struct endpoint *ep);
+	void (*close)(struct endpoint *ep);
+};
+
+/**
+ * struct endpoint - what an opened address is to the pump
+ * @rfd:	fd the pump reads from, -1 if the address is write-only
+ * @wfd:	fd the pump writes to, -1 if the address is read-only;
+ *		often the same fd as @rfd
+ * @flags:	EP_*
+ * @pid:	child process to reap on close (EXEC, SYSTEM), or 0
+ * @extra_fd:	fds the endpoint owns but the pump does not use (the
+ *		unused halves of a dual address), closed with it
+ * @ops, @priv:	see struct endpoint_ops
+ * @spec:	the address it was opened from, for messages
+ */
+struct endpoint {
+	int rfd, wfd;
+	unsigned flags;
+	pid_t pid[2];
+	int extra_fd[2];
+	const struct endpoint_ops *ops;
+	void *priv;
+	const struct addr_spec *spec;
+};
+
+void endpoint_init(struct endpoint *ep, const struct addr_spec *spec);
+void endpoint_set_fd(struct endpoint *ep, int fd, unsigned flags);
+int endpoint_shutdown_wr(struct endpoint *ep);
+void endpoint_close(struct endpoint *ep);
+
+#endif

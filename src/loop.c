@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * loop.c - the event loop: fds, timers and deferred work
+ *
+ * DOC: Theory of operation
+ *
+ * Owners embed a struct loop_watch per fd and tell the loop which of
+ * LOOP_IN/LOOP_OUT they want; the loop only touches the kernel's interest
+ * set when that changes.  A watch that wants nothing is taken out of the
+ * kernel's set altogether: epoll reports EPOLLHUP whether asked or not,
+ * and a relay that paused reading for backpressure must not spin on it.
+ *
+ * Regular files cannot be polled (epoll_ctl says EPERM); they are always
+ * ready, so the loop keeps them on a list and calls them every round with
+ * a zero wait.  This is what makes "vrelay TCP-LISTEN:0 - >file" work.
+ *
+ * Callbacks may delete watches, including ones still pending in the
+ * current batch.  Owners therefore never free a struct holding a watch
+ * from inside a callback: they hand it to loop_defer(), which runs after
+ * the batch, and the dispatcher skips watches that were deleted.
+ *
+ * Timers live in a binary heap ordered by deadline (CLOCK_MONOTONIC
+ * seconds from util_now()).  Two backends sit behind this interface: epoll
+ * where configure found it, poll(2) otherwise.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef HAVE_EPOLL
+#include <sys/epoll.h>
+#endif
+
+#include "loop.h"
+#include "util.h"
+
+struct loop_deferred {
+	loop_defer_fn fn;
+	void *arg;
+};
+
+struct loop {
+	bool stop;
+#ifdef HAVE_EPOLL
+	int epfd;
+#endif
+	/* poll backend: every watch; epoll backend: always-ready ones only */
+	struct loop_watch **watches;
+	size_t nwatches, capwatches;
+	struct loop_timer **heap;
+	size_t nheap, capheap;
+	struct loop_deferred *deferred;
+	size_t ndeferred, capdeferred;
+};
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+const char *loop_backend(void)
+{
+#ifdef HAVE_EPOLL
+	return "epoll";
+#else
+	return "poll";
+#endif
+}
+
+struct loop *loop_new(void)
+{
+	struct loop *loop = calloc(1, sizeof(*loop));
+
+	if (!loop)
+		return NULL;
+#ifdef HAVE_EPOLL
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epfd < 0) {
+		free(loop);
+		return NULL;
+	}
+#endif
+	return loop;
+}
+
+static void loop_release(struct loop *loop)
+{
+	free(loop->watches);
+	free(loop->heap);
+	free(loop->deferred);
+	free(loop);
+}
+
+void loop_free(struct loop *loop)
+{
+	if (!loop)
+		return;
+#ifdef HAVE_EPOLL
+	close(loop->epfd);
+#endif
+	loop_release(loop);
+}
+
+/* A forked child must not touch the parent's epoll set, which it shares:
+ * drop the loop without deregistering anything. */
+void loop_forget_after_fork(struct loop *loop)
+{
+	loop_free(loop);
+}
+
+static int list_add(struct loop *loop, struct loop_watch *w)
+{
+	if (grow((void **)&loop->watches, &loop->capwatches, loop->nwatches + 1,
+		 sizeof(*loop->watches)))
+		return -ENOMEM;
+	w->slot = (int)loop->nwatches;
+	loop->watches[loop->nwatches++] = w;
+	return 0;
+}
+
+static void list_del(struct loop *loop, struct loop_watch *w)
+{
+	size_t i = (size_t)w->slot;
+
+	loop->watches[i] = loop->watches[--loop->nwatches];
+	loop->watches[i]->slot = (int)i;
+	w->slot = -1;
+}
+
+#ifdef HAVE_EPOLL
+static void kernel_update(struct loop *loop, struct loop_watch *w)
+{
+	struct epoll_event ev = { 0 };
+	int op;
+
+	if (w->always_ready || w->registered == w->events)
+		return;
+	ev.data.ptr = w;
+	ev.events = ((w->events & LOOP_IN) ? EPOLLIN : 0) | ((w->events & LOOP_OUT) ? EPOLLOUT : 0);
+	if (!w->events)
+		op = EPOLL_CTL_DEL;
+	else
+		op = w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(loop->epfd, op, w->fd, &ev) < 0 && op == EPOLL_CTL_ADD && errno == EPERM) {
+		w->always_ready = true;
+		list_add(loop, w);
+		return;
+	}
+	w->registered = w->events;
+}
+#endif
+
+/**
+ * loop_add() - start watching @w->fd for @events
+ * Return: 0 or a negative errno
+ */
+int loop_add(struct loop *loop, struct loop_watch *w, unsigned events)
+{
+	w->events = events;
+	w->registered = 0;
+	w->always_ready = false;
+	w->added = true;
+	w->slot = -1;
+#ifdef HAVE_EPOLL
+	struct epoll_event ev = { .data.ptr = w };
+
+	/* Register once, even with no events, to learn whether the fd can be
+	 * polled at all. */
+	ev.events = ((events & LOOP_IN) ? EPOLLIN : 0) | ((events & LOOP_OUT) ? EPOLLOUT : 0);
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0) {
+		if (errno != EPERM)
+			return -errno;
+		w->always_ready = true;
+		return list_add(loop, w);
+	}
+	w->registered = events;
+	if (!events) {
+		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+		w->registered = 0;
+	}
+	return 0;
+#else
+	return list_add(loop, w);
+#endif
+}
+
+void loop_set(struct loop *loop, struct loop_watch *w, unsigned events)
+{
+	if (!w->added)
+		return;
+	w->events = events;
+#ifdef HAVE_EPOLL
+	kernel_update(loop, w);
+#endif
+}
+
+void loop_del(struct loop *loop, struct loop_watch *w)
+{
+	if (!w->added)
+		return;
+#ifdef HAVE_EPOLL
+	if (w->always_ready)
+		list_del(loop, w);
+	else if (w->registered)
+		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+#else
+	list_del(loop, w);
+#endif
+	w->added = false;
+	w->events = w->registered = 0;
+}
+
+/* ---- timers: a binary min-heap on ->when ---- */
+
+void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *arg)
+{
+	t->fn = fn;
+	t->arg = arg;
+	t->slot = -1;
+	t->when = 0;
+}
+
+static void heap_swap(struct loop *loop, size_t a, size_t b)
+{
+	struct loop_timer *t = loop->heap[a];
+
+	loop->heap[a] = loop->heap[b];
+	loop->heap[b] = t;
+	loop->heap[a]->slot = (int)a;
+	loop->heap[b]->slot = (int)b;
+}
+
+static void heap_fix(struct loop *loop, size_t i)
+{
+	while (i > 0 && loop->heap[(i - 1) / 2]->when > loop->heap[i]->when) {
+		heap_swap(loop, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < loop->nheap && loop->heap[l]->when < loop->heap[m]->when)
+			m = l;
+		if (r < loop->nheap && loop->heap[r]->when < loop->heap[m]->when)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(loop, i, m);
+		i = m;
+	}
+}
+
+void loop_timer_cancel(struct loop *loop, struct loop_timer *t)
+{
+	size_t i;
+
+	if (t->slot < 0)
+		return;
+	i = (size_t)t->slot;
+	t->slot = -1;
+	if (i == --loop->nheap)
+		return;
+	loop->heap[i] = loop->heap[loop->nheap];
+	loop->heap[i]->slot = (int)i;
+	heap_fix(loop, i);
+}
+
+/**
+ * loop_timer_arm() - call @t->fn once at @when (util_now() seconds);
+ *		      re-arming moves it
+ */
+void loop_timer_arm(struct loop *loop, struct loop_timer *t, double when)
+{
+	loop_timer_cancel(loop, t);
+	if (grow((void **)&loop->heap, &loop->capheap, loop->nheap + 1, sizeof(*loop->heap)))
+		return;
+	t->when = when;
+	t->slot = (int)loop->nheap;
+	loop->heap[loop->nheap++] = t;
+	heap_fix(loop, (size_t)t->slot);
+}
+
+/**
+ * loop_defer() - run @fn(@arg) after the current batch of callbacks
+ */
+int loop_defer(struct loop *loop, loop_defer_fn fn, void *arg)
+{
+	if (grow((void **)&loop->deferred, &loop->capdeferred, loop->ndeferred + 1,
+		 sizeof(*loop->deferred)))
+		return -ENOMEM;
+	loop->deferred[loop->ndeferred++] = (struct loop_deferred){ fn, arg };
+	return 0;
+}
+
+void loop_stop(struct loop *loop)
+{
+	loop->stop = true;
+}
+
+static void run_deferred(struct loop *loop)
+{
+	/* a deferred function may defer more: take them by index */
+	for (size_t i = 0; i < loop->ndeferred; i++)
+		loop->deferred[i].fn(loop->deferred[i].arg);
+	loop->ndeferred = 0;
+}
+
+static void run_timers(struct loop *loop)
+{
+	double now = util_now();
+
+	while (loop->nheap && loop->heap[0]->when <= now) {
+		struct loop_timer *t = loop->heap[0];
+
+		loop_timer_cancel(loop, t);
+		t->fn(loop, t);
+	}
+}
+
+static int next_timeout_ms(struct loop *loop)
+{
+	double left;
+
+	if (!loop->nheap)
+		return -1;
+	left = loop->heap[0]->when - util_now();
+	if (left <= 0)
+		return 0;
+	return left > 86400 ? 86400000 : (int)(left * 1000.0) + 1;
+}
+
+static void dispatch(struct loop_watch *w, struct loop *loop, unsigned ev)
+{
+	/* deleted earlier in this batch, or no longer interested */
+	ev &= w->events;
+	if (w->added && ev)
+		w->fn(loop, w, ev);
+}
+
+#ifdef HAVE_EPOLL
+static int wait_once(struct loop *loop)
+{
+	struct epoll_event evs[256];
+	int timeout = next_timeout_ms(loop), n;
+
+	/* regular files are always ready: don't sleep while one wants I/O */
+	for (size_t i = 0; i < loop->nwatches; i++)
+		if (loop->watches[i]->events)
+			timeout = 0;
+	n = epoll_wait(loop->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		unsigned ev = 0;
+
+		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			ev |= LOOP_IN;
+		if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			ev |= LOOP_OUT;
+		dispatch(evs[i].data.ptr, loop, ev);
+	}
+	for (size_t i = 0; i < loop->nwatches; i++) {
+		struct loop_watch *w = loop->watches[i];
+
+		dispatch(w, loop, LOOP_IN | LOOP_OUT);
+		/* the callback may have deleted it, moving another into slot i */
+		if (i < loop->nwatches && loop->watches[i] != w)
+			i--;
+	}
+	return 0;
+}
+#else
+static int wait_once(struct loop *loop)
+{
+	struct pollfd *pfd;
+	struct loop_watch **snap;
+	size_t n = loop->nwatches;
+	int rc;
+
+	pfd = calloc(n ? n : 1, sizeof(*pfd));
+	snap = calloc(n ? n : 1, sizeof(*snap));
+	if (!pfd || !snap) {
+		free(pfd);
+		free(snap);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snap[i] = loop->watches[i];
+		pfd[i].fd = snap[i]->events ? snap[i]->fd : -1;
+		pfd[i].events = (short)(((snap[i]->events & LOOP_IN) ? POLLIN : 0) |
+					((snap[i]->events & LOOP_OUT) ? POLLOUT : 0));
+	}
+	rc = poll(pfd, (nfds_t)n, next_timeout_ms(loop));
+	if (rc < 0) {
+		rc = errno == EINTR ? 0 : -errno;
+	} else {
+		/* a callback may delete watches of this snapshot: those are
+		 * kept alive by loop_defer() and marked !added */
+		for (size_t i = 0; i < n; i++) {
+			unsigned ev = 0;
+
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+				ev |= LOOP_IN;
+			if (pfd[i].revents & (POLLOUT | POLLHUP | POLLERR | POLLNVAL))
+				ev |= LOOP_OUT;
+			if (ev)
+				dispatch(snap[i], loop, ev);
+		}
+		rc = 0;
+	}
+	free(pfd);
+	free(snap);
+	return rc;
+}
+#endif
+
+/**
+ * loop_run() - dispatch until loop_stop()
+ * Return: 0, or a negative errno if waiting failed
+ */
+int loop_run(struct loop *loop)
+{
+	loop->stop = false;
+	while (!loop->stop) {
+		int rc = wait_once(loop);
+
+		run_deferred(loop);
+		if (rc < 0)
+			return rc;
+		run_timers(loop);
+		run_deferred(loop);
+	}
+	return 0;
+}
