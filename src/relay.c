@@ -205,10 +205,12 @@ static int start_pump(struct relay *r, struct endpoint *left, const struct peer_
 	struct endpoint right;
 	int rc;
 
-	if (r->mode == MODE_MULTI && r->right->type->open_async && !r->right->dual)
+	if (r->mode == MODE_MULTI && r->right->type->open_async && !r->right->dual) {
+		endpoint_init(&right, r->right);
 		rc = r->right->type->open_async(r->right, peer, &right);
-	else
+	} else {
 		rc = addr_open(r->right, peer, &right);
+	}
 	if (rc < 0) {
 		endpoint_close(left);
 		return rc;

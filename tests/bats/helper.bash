@@ -1,0 +1,94 @@
+# helper.bash - shared by every suite: where vrelay is, starting relays in
+# the background and waiting for them to be ready, cleaning up by PID.
+#
+# Readiness is never a bare sleep: a listener is ready when its log says
+# "listening on", a file is ready when it exists; the waits poll that
+# condition for a bounded time.
+
+: "${VRELAY:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/vrelay}"
+export VRELAY
+
+bats_require_minimum_version 1.5.0
+
+# PIDs this test started, killed in teardown
+BG_PIDS=()
+
+# wait_until SECONDS COMMAND... - poll COMMAND until it succeeds
+wait_until() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 50; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	echo "timed out after ${limit}s waiting for: $*" >&2
+	return 1
+}
+
+# start_relay NAME ARGS... - run "vrelay -dd ARGS" in the background,
+# stderr to $BATS_TEST_TMPDIR/NAME.log; wait for "listening on"; sets
+# RELAY_PID and PORT (the TCP port, or empty for a unix path).
+start_relay() {
+	local name=$1
+	shift
+	local log="$BATS_TEST_TMPDIR/$name.log"
+	: >"$log"
+	"$VRELAY" -dd "$@" 2>"$log" &
+	RELAY_PID=$!
+	BG_PIDS+=("$RELAY_PID")
+	if ! wait_until 10 grep -q "listening on" "$log"; then
+		cat "$log" >&2
+		return 1
+	fi
+	PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log" | head -n 1)
+}
+
+# start_bg COMMAND... - any background helper process to clean up later
+start_bg() {
+	"$@" &
+	BG_PIDS+=("$!")
+	LAST_PID=$!
+}
+
+# stop_pid PID - SIGTERM, then wait for it; prints its exit status
+stop_pid() {
+	local pid=$1 rc=0
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || rc=$?
+	echo "$rc"
+}
+
+# count_children PID - live children of PID (zombies included)
+count_children() {
+	local n=0 p
+	for p in /proc/[0-9]*/stat; do
+		# field 4 is the parent pid; the comm field may hold spaces
+		awk -v pp="$1" '{ sub(/^.*\) /, ""); if ($2 == pp) exit 0; exit 1 }' "$p" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# zombies_of PID - zombie children of PID
+zombies_of() {
+	local n=0 p
+	for p in /proc/[0-9]*/stat; do
+		awk -v pp="$1" '{ sub(/^.*\) /, ""); if ($2 == pp && $1 == "Z") exit 0; exit 1 }' "$p" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# fd_count PID - open fds of PID
+fd_count() {
+	ls "/proc/$1/fd" | wc -l
+}
+
+teardown() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	BG_PIDS=()
+}
