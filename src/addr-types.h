@@ -13,6 +13,10 @@ extern const struct addr_type addr_tcp_listen, addr_tcp4_listen, addr_tcp6_liste
 extern const struct addr_type addr_unix_connect, addr_unix_listen;
 extern const struct addr_type addr_abstract_connect, addr_abstract_listen;
 extern const struct addr_type addr_accept_fd;
+extern const struct addr_type addr_vsock_connect, addr_vsock_listen;
+extern const struct addr_type addr_vsock_mux, addr_vsock_mux_listen;
+extern const struct addr_type addr_hyperkit_unix, addr_hyperkit_unix_listen;
+extern const struct addr_type addr_hvsock_connect, addr_hvsock_listen;
 
 /* -4 / -6: the family TCP and TCP-LISTEN use when the type doesn't say */
 extern int addr_default_family;

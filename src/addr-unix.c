@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "addr-types.h"
+#include "addr-unix.h"
 #include "log.h"
 #include "sock.h"
 
@@ -39,10 +40,10 @@ static const struct opt_desc opt_user = { "user", OPT_STRING, 0, 0, 0, "USER",
 static const struct opt_desc opt_group = { "group", OPT_STRING, 0, 0, 0, "GROUP",
 	"group of the socket file (name or number)" };
 
-static const struct opt_desc *const unix_listen_opts[] = {
+const struct opt_desc *const unix_listen_opts[] = {
 	&opt_unlink_early, &opt_unlink_close, &opt_mode, &opt_user, &opt_group, NULL,
 };
-static const struct opt_desc *const unix_connect_opts[] = {
+const struct opt_desc *const unix_connect_opts[] = {
 	&opt_connect_timeout, &opt_retry, &opt_interval, &opt_forever, NULL,
 };
 
@@ -99,12 +100,18 @@ static int unix_resolve(const struct addr_spec *spec, struct sock_target **out, 
 	return 0;
 }
 
-static int unix_prepare(struct addr_spec *spec, struct errbuf *err)
+/**
+ * unix_prepare_path() - set up @spec's sock_priv for the unix socket
+ *			 @path (a file, or an abstract name)
+ * @listener:	also check that the directory exists: binding in a missing
+ *		one is a usage error, not a runtime one
+ * Return: 0, or -EINVAL with the message in @err
+ */
+int unix_prepare_path(struct addr_spec *spec, const char *path, bool abstract,
+		      bool listener, struct errbuf *err)
 {
 	struct sock_priv *p = sock_priv_new(spec, err);
 	struct sockaddr_un *un;
-	const char *path = spec->params[0];
-	bool abstract = is_abstract(spec->type);
 	size_t len = strlen(path);
 	struct unix_ids ids;
 
@@ -116,8 +123,11 @@ static int unix_prepare(struct addr_spec *spec, struct errbuf *err)
 	if (len == 0)
 		return err_set(err, "%s: empty", abstract ? "name" : "path");
 	if (len > SUN_PATH_MAX - abstract)
-		return err_set(err, "%s: too long (%zu bytes, at most %zu)",
-			       abstract ? "name" : "path", len, SUN_PATH_MAX - abstract);
+		return err_set(err, "%s: too long (%zu bytes, at most %zu): \"%s\"",
+			       abstract ? "name" : "path", len, SUN_PATH_MAX - abstract, path);
+	/* only a file has a path to chmod and unlink */
+	if (!abstract && !(p->path = strdup(path)))
+		return err_set(err, "out of memory");
 	un->sun_family = AF_UNIX;
 	memcpy(un->sun_path + abstract, path, len);
 	/* abstract names are counted bytes, not NUL-terminated strings */
@@ -125,7 +135,7 @@ static int unix_prepare(struct addr_spec *spec, struct errbuf *err)
 			       (abstract ? 0 : 1));
 	if (resolve_ids(spec, &ids, err) < 0)
 		return -EINVAL;
-	if (spec->type == &addr_unix_listen) {
+	if (listener && !abstract) {
 		char *copy = strdup(path);
 		struct stat st;
 		const char *dir = copy ? dirname(copy) : ".";
@@ -146,23 +156,29 @@ static int unix_prepare(struct addr_spec *spec, struct errbuf *err)
 	return 0;
 }
 
-static int unix_connect_open(struct addr_spec *spec, const struct peer_info *peer,
+static int unix_prepare(struct addr_spec *spec, struct errbuf *err)
+{
+	return unix_prepare_path(spec, spec->params[0], is_abstract(spec->type),
+				 addr_is_listener(spec), err);
+}
+
+int unix_connect_open(struct addr_spec *spec, const struct peer_info *peer,
 			     struct endpoint *ep)
 {
 	return sock_connect(spec, false, ep);
 }
 
-static int unix_listen(struct addr_spec *spec, int *fd)
+int unix_listen(struct addr_spec *spec, int *fd)
 {
 	struct sock_priv *p = spec->priv;
-	const char *path = spec->params[0];
+	const char *path = p->path;
 	const struct opt_value *mode = opt_find(spec, &opt_mode);
 	struct unix_ids ids;
 	struct errbuf err;
 	mode_t old = 0;
 	int rc;
 
-	if (is_abstract(spec->type))
+	if (!path)
 		return sock_listen_on(spec, (struct sockaddr *)&p->sa, p->salen, p->socktype, fd);
 	if (opt_get_flag(spec, &opt_unlink_early, false) && unlink(path) == 0)
 		log_info("%s: removed the old %s", spec->text, path);
@@ -182,11 +198,13 @@ static int unix_listen(struct addr_spec *spec, int *fd)
 	return 0;
 }
 
-static void unix_close_listener(const struct addr_spec *spec, int fd)
+void unix_close_listener(const struct addr_spec *spec, int fd)
 {
+	const struct sock_priv *p = spec->priv;
+
 	close(fd);
-	if (!is_abstract(spec->type) && opt_get_flag(spec, &opt_unlink_close, true))
-		unlink(spec->params[0]);
+	if (p->path && opt_get_flag(spec, &opt_unlink_close, true))
+		unlink(p->path);
 }
 
 const struct addr_type addr_unix_connect = {

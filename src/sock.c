@@ -15,6 +15,9 @@
 #include <string.h>
 #include <sys/un.h>
 #include <time.h>
+#ifdef HAVE_LINUX_VM_SOCKETS_H
+#include <linux/vm_sockets.h>
+#endif
 #include <unistd.h>
 
 #include "log.h"
@@ -91,6 +94,9 @@ void sock_priv_free(struct addr_spec *spec)
 	free(p->port);
 	free(p->ranges);
 	free(p->targets);
+	free(p->path);
+	free(p->cids);
+	free(p->family_conf);
 	free(p);
 	spec->priv = NULL;
 }
@@ -131,6 +137,17 @@ void sock_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t siz
 			snprintf(buf, size, "%.*s", (int)strnlen(un->sun_path, plen), un->sun_path);
 		return;
 	}
+#ifdef HAVE_LINUX_VM_SOCKETS_H
+	case AF_VSOCK: {
+		const struct sockaddr_vm *vm = (const void *)sa;
+
+		if (vm->svm_cid == VMADDR_CID_ANY)
+			snprintf(buf, size, "vsock:any:%u", vm->svm_port);
+		else
+			snprintf(buf, size, "vsock:%u:%u", vm->svm_cid, vm->svm_port);
+		return;
+	}
+#endif
 	default:
 		snprintf(buf, size, "(address family %d)", sa->sa_family);
 	}
@@ -272,8 +289,11 @@ static void set_int_opt(const struct addr_spec *spec, int fd, int level, int nam
  */
 void sock_apply_opts(const struct addr_spec *spec, int fd)
 {
+	const struct sock_priv *p = spec->priv;
 	const struct opt_value *v;
 
+	if (p && p->apply)
+		p->apply(spec, fd);
 	if ((v = opt_find(spec, &opt_rcvbuf)))
 		set_int_opt(spec, fd, SOL_SOCKET, SO_RCVBUF, (int)v->num, "rcvbuf");
 	if ((v = opt_find(spec, &opt_sndbuf)))
@@ -369,6 +389,8 @@ static int connect_one(const struct addr_spec *spec, const struct sock_target *t
 	} else if (rc < 0) {
 		rc = -errno;
 	}
+	if (rc == 0 && p->handshake)
+		rc = p->handshake(spec, fd);
 	if (rc < 0) {
 		close(fd);
 		return rc;
@@ -558,6 +580,20 @@ static void fill_peer(int fd, const struct sockaddr *sa, socklen_t len, struct p
 	char buf[160], *colon;
 
 	memset(peer, 0, sizeof(*peer));
+#ifdef HAVE_LINUX_VM_SOCKETS_H
+	if (sa->sa_family == AF_VSOCK) {
+		const struct sockaddr_vm *vm = (const void *)sa;
+
+		snprintf(peer->addr, sizeof(peer->addr), "%u", vm->svm_cid);
+		snprintf(peer->port, sizeof(peer->port), "%u", vm->svm_port);
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+			vm = (const void *)&ss;
+			snprintf(peer->sockaddr, sizeof(peer->sockaddr), "%u", vm->svm_cid);
+			snprintf(peer->sockport, sizeof(peer->sockport), "%u", vm->svm_port);
+		}
+		return;
+	}
+#endif
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
 		sock_format(sa, len, peer->addr, sizeof(peer->addr));
 		return;

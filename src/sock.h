@@ -52,6 +52,15 @@ typedef int (*sock_resolve_fn)(const struct addr_spec *spec, struct sock_target 
  * @accept_fd:	ACCEPT-FD: the inherited listening socket
  * @targets:	connectors: what prepare() resolved, used by the
  *		many-connections mode, which must not block on a lookup
+ * @resolve:	connectors: look the targets up afresh for each attempt
+ * @path:	UNIX and the families built on it: the socket file
+ * @apply:	family-specific socket options (vsock buffer-size)
+ * @handshake:	after connect: a protocol preamble (VSOCK-MUX, HyperKit);
+ *		logs its own failure; 0 or a negative errno
+ * @cids, @ncids: vsock range=: [lo, hi] pairs of allowed peer CIDs
+ * @family_conf: what a family built on these sockets needs besides
+ *		(VSOCK-MUX's guest port, HyperKit's CID and port); freed
+ *		with the rest
  */
 struct sock_priv {
 	int family;
@@ -68,6 +77,12 @@ struct sock_priv {
 	struct sock_target *targets;
 	size_t ntargets;
 	sock_resolve_fn resolve;
+	char *path;
+	void (*apply)(const struct addr_spec *spec, int fd);
+	int (*handshake)(const struct addr_spec *spec, int fd);
+	uint32_t (*cids)[2];
+	size_t ncids;
+	void *family_conf;
 };
 
 struct sock_priv *sock_priv_new(struct addr_spec *spec, struct errbuf *err);

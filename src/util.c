@@ -34,6 +34,25 @@ int err_set(struct errbuf *err, const char *fmt, ...)
 }
 
 /**
+ * err_prefix() - put "@prefix: " before the message already in @err
+ * Return: -EINVAL
+ */
+int err_prefix(struct errbuf *err, const char *prefix)
+{
+	char tmp[sizeof(err->msg)];
+	size_t n = strlen(prefix);
+
+	/* keep the end of an overlong message rather than overflow */
+	if (n + 2 >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, prefix, n);
+	memcpy(tmp + n, ": ", 2);
+	strlcpy(tmp + n + 2, err->msg, sizeof(tmp) - n - 2);
+	memcpy(err->msg, tmp, sizeof(tmp));
+	return -EINVAL;
+}
+
+/**
  * util_parse_uint() - parse a decimal (or 0x hex) unsigned number, all of @s
  * Return: 0, -EINVAL if @s is not a number, -ERANGE if outside [@min, @max]
  */

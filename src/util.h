@@ -15,6 +15,8 @@ struct errbuf {
 };
 int err_set(struct errbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+int err_prefix(struct errbuf *err, const char *prefix);
+
 int util_parse_uint(const char *s, unsigned long long min, unsigned long long max,
 		    unsigned long long *out);
 int util_parse_size(const char *s, unsigned long long min, unsigned long long max,

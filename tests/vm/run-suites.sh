@@ -22,6 +22,7 @@
 #         VM_KEEP_LOG   write the whole serial console log to this file
 #         VM_BATS_ARGS  extra bats arguments, e.g. "--filter vsock"
 #         VM_APPEND     extra kernel command line, e.g. "loglevel=7"
+#         VM_CPU        QEMU -cpu model (default host with kvm, max with tcg)
 #         VM_DIR        where setup.sh put the kernel (default /var/tmp/vrelay-vm)
 set -euo pipefail
 
@@ -127,6 +128,7 @@ add_vrelay() {
     fi
     [ "$(head -c 4 "$bin" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] ||
         log "warning: $bin is not an ELF binary (a libtool wrapper?); it may not run in the guest"
+    bin=$(realpath "$bin")  # a path, never a command name for copy_bins
     copy_bins /usr/local/bin "$bin"
     [ "${bin##*/}" = vrelay ] || mv "$root/usr/local/bin/${bin##*/}" "$root/usr/local/bin/vrelay"
 }
@@ -276,8 +278,8 @@ pick_accel() {
         if kvm_usable; then accel=kvm; else accel=tcg; fi
     fi
     case $accel in
-        kvm) cpu=host ;;
-        tcg) cpu=max ;;
+        kvm) cpu=${VM_CPU:-host} ;;
+        tcg) cpu=${VM_CPU:-max} ;;
         *) die "VM_ACCEL must be auto, kvm or tcg" ;;
     esac
 }

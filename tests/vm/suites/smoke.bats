@@ -8,15 +8,33 @@ load guest
 # Refuses (fails) the whole file outside the test guest, before any vsock.
 setup_file() { require_test_guest; }
 
+MARKER=/run/vrelay-testguest
+
 teardown() {
     # A listener a failed test left behind; ours, by PID.
     if [ -n "${listener:-}" ]; then kill "$listener" 2>/dev/null || true; fi
+    # The guard test moves the guest's marker aside; always put it back.
+    if [ -f "$MARKER.saved" ]; then mv -f "$MARKER.saved" "$MARKER"; fi
 }
 
 @test "guard: this is the vrelay test guest" {
     grep -qw 'vrelay.testguest=1' /proc/cmdline
     [ -f /run/vrelay-testguest ]
     in_test_guest
+}
+
+@test "guard: refuses without the marker, or with one from another boot" {
+    mv "$MARKER" "$MARKER.saved"
+    run require_test_guest
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"refusing to run vsock tests outside the vrelay test guest"* ]]
+
+    echo "vrelay.testguest=1 boot_id=00000000-0000-0000-0000-000000000000" >"$MARKER"
+    run require_test_guest
+    [ "$status" -eq 1 ]
+
+    mv -f "$MARKER.saved" "$MARKER"
+    require_test_guest
 }
 
 @test "AF_VSOCK loopback transport is loaded" {

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * addr-vsockmux.c - hybrid vsock: VSOCK-MUX:udspath:port (host -> guest)
+ *		     and VSOCK-MUX-LISTEN:udspath:port (guest -> host)
+ *
+ * Firecracker, cloud-hypervisor and vhost-device-vsock expose a guest's
+ * vsock ports on one unix socket.  To reach guest port P, connect to it,
+ * write "CONNECT P\n" and read one line: "OK <n>\n" means connected (n is
+ * a host-side port for Firecracker, the guest port for vhost-device-vsock:
+ * either is fine); the VMM closing without a word means no guest listens
+ * there ("connection refused", which retry=/forever wait out while a guest
+ * boots).  Very old VMMs send no OK line at all: with no-reply-ok, silence
+ * until reply-timeout counts as connected, and bytes that are not an OK
+ * line are the guest's and stay in the socket (found with MSG_PEEK).
+ *
+ * The other way, the VMM connects to "<udspath>_<port>" for a guest that
+ * connects to host port P, so VSOCK-MUX-LISTEN listens there.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr-types.h"
+#include "addr-unix.h"
+#include "log.h"
+#include "sock.h"
+
+#define REPLY_MAX 64	/* "OK 4294967295\n" is 14; anything near this is garbage */
+
+static const struct opt_desc opt_reply_timeout = { "reply-timeout", OPT_SECS, 0, 0, 3600,
+	"SECONDS", "wait this long for the VMM's OK line (default 10)" };
+static const struct opt_desc opt_no_reply_ok = { "no-reply-ok", OPT_FLAG, 0, 0, 0, NULL,
+	"a VMM that sends no OK line: silence or guest data count as connected" };
+static const struct opt_desc *const mux_opts[] = { &opt_reply_timeout, &opt_no_reply_ok, NULL };
+
+struct mux_conf {
+	uint32_t port;
+};
+
+/* The reply as text for a message: printable, with escapes */
+static void quote(const char *buf, size_t len, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 5 < size; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == '\n')
+			n += (size_t)snprintf(out + n, size - n, "\\n");
+		else if (isprint(c) && c != '"' && c != '\\')
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+	}
+	out[n] = '\0';
+}
+
+/* "OK" or "OK <digits>": what VMMs send (any number is fine) */
+static bool is_ok_line(const char *line, size_t len)
+{
+	if (len < 2 || strncasecmp(line, "OK", 2))
+		return false;
+	if (len == 2)
+		return true;
+	if (line[2] != ' ' || len == 3)
+		return false;
+	for (size_t i = 3; i < len; i++)
+		if (!isdigit((unsigned char)line[i]))
+			return false;
+	return true;
+}
+
+/* Could @buf be the start of an OK line? */
+static bool ok_prefix(const char *buf, size_t len)
+{
+	static const char ok[] = "OK ";
+
+	for (size_t i = 0; i < len && i < 3; i++) {
+		if (toupper((unsigned char)buf[i]) != ok[i] && !(i == 2 && buf[i] == '\n'))
+			return false;
+	}
+	return true;
+}
+
+static int wait_readable(int fd, double deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		double left = deadline - util_now();
+		int rc;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		rc = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (rc > 0)
+			return 0;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR || util_quit)
+			return -errno;
+	}
+}
+
+static int mux_handshake(const struct addr_spec *spec, int fd)
+{
+	const struct mux_conf *mc = ((const struct sock_priv *)spec->priv)->family_conf;
+	bool lenient = opt_get_flag(spec, &opt_no_reply_ok, false);
+	double timeout = opt_get_secs(spec, &opt_reply_timeout, 10.0);
+	double deadline = util_now() + timeout;
+	char cmd[32], buf[REPLY_MAX + 1], shown[4 * REPLY_MAX + 8];
+	size_t len = 0;
+	int cmdlen = snprintf(cmd, sizeof(cmd), "CONNECT %u\n", mc->port);
+
+	if (send(fd, cmd, (size_t)cmdlen, MSG_NOSIGNAL) != cmdlen) {
+		log_notice("%s: sending CONNECT: %s", spec->text, strerror(errno));
+		return -errno ? -errno : -EIO;
+	}
+	for (;;) {
+		ssize_t n;
+		char *nl;
+
+		if (wait_readable(fd, deadline) < 0) {
+			if (util_quit)
+				return -EINTR;
+			if (lenient && len == 0) {
+				log_notice("%s: no reply from the VMM in %g s: taking the "
+					   "connection as made (no-reply-ok)", spec->text, timeout);
+				return 0;
+			}
+			quote(buf, len, shown, sizeof(shown));
+			log_err("%s: no complete reply from the VMM within %g s%s%s%s", spec->text,
+				timeout, len ? " (got \"" : "", len ? shown : "", len ? "\")" : "");
+			return -ETIMEDOUT;
+		}
+		/* peek: bytes that are no OK line may be the guest's to keep */
+		n = recv(fd, buf + len, REPLY_MAX - len, MSG_PEEK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			if (len == 0) {
+				log_notice("%s: the VMM closed without a reply: nothing listens on "
+					   "guest port %u", spec->text, mc->port);
+				return -ECONNREFUSED;
+			}
+			quote(buf, len, shown, sizeof(shown));
+			log_err("%s: truncated reply from the VMM: \"%s\"", spec->text, shown);
+			return -EPROTO;
+		}
+		if (!ok_prefix(buf, len + (size_t)n)) {
+			if (lenient && len == 0) {
+				log_notice("%s: no OK line: the VMM is an old one, this is guest data",
+					   spec->text);
+				return 0;
+			}
+			quote(buf, len + (size_t)n, shown, sizeof(shown));
+			log_err("%s: unexpected reply from the VMM: \"%s\"", spec->text, shown);
+			return -EPROTO;
+		}
+		/* it is the reply: consume it, up to its newline only */
+		nl = memchr(buf + len, '\n', (size_t)n);
+		n = recv(fd, buf + len, nl ? (size_t)(nl - (buf + len)) + 1 : (size_t)n, 0);
+		if (n <= 0)
+			return n < 0 ? -errno : -EPROTO;
+		len += (size_t)n;
+		if (nl) {
+			if (!is_ok_line(buf, len - 1)) {
+				quote(buf, len, shown, sizeof(shown));
+				log_err("%s: malformed reply from the VMM: \"%s\"", spec->text, shown);
+				return -EPROTO;
+			}
+			buf[len - 1] = '\0';
+			log_notice("%s: the VMM says \"%s\": connected to guest port %u", spec->text,
+				   buf, mc->port);
+			return 0;
+		}
+		if (len >= REPLY_MAX) {
+			quote(buf, len, shown, sizeof(shown));
+			log_err("%s: oversized reply from the VMM (no newline in %d bytes): \"%s\"",
+				spec->text, REPLY_MAX, shown);
+			return -EPROTO;
+		}
+	}
+}
+
+static int parse_port(const char *text, uint32_t *port, struct errbuf *err)
+{
+	unsigned long long v;
+
+	if (util_check_number(err, "port", text, 0, 0xffffffffULL, &v) < 0)
+		return -EINVAL;
+	*port = (uint32_t)v;
+	return 0;
+}
+
+static int mux_connect_prepare(struct addr_spec *spec, struct errbuf *err)
+{
+	struct sock_priv *p;
+	struct mux_conf *mc;
+	uint32_t port;
+
+	if (parse_port(spec->params[1], &port, err) < 0 ||
+	    unix_prepare_path(spec, spec->params[0], false, false, err) < 0)
+		return -EINVAL;
+	p = spec->priv;
+	mc = calloc(1, sizeof(*mc));
+	if (!mc)
+		return err_set(err, "out of memory");
+	mc->port = port;
+	p->family_conf = mc;
+	p->handshake = mux_handshake;
+	return 0;
+}
+
+static int mux_listen_prepare(struct addr_spec *spec, struct errbuf *err)
+{
+	char path[4096];
+	uint32_t port;
+
+	if (parse_port(spec->params[1], &port, err) < 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s_%u", spec->params[0], port);
+	return unix_prepare_path(spec, path, false, true, err);
+}
+
+const struct addr_type addr_vsock_mux = {
+	.name = "VSOCK-MUX",
+	.aliases = { "VSOCK-MUX-CONNECT" },
+	.params = "udspath:port",
+	.nparams = 2,
+	.summary = "guest vsock port through a Firecracker/cloud-hypervisor unix socket",
+	.opts = { unix_connect_opts, mux_opts, sock_buf_opts },
+	.prepare = mux_connect_prepare,
+	.open = unix_connect_open,
+	.cleanup = sock_priv_free,
+};
+
+const struct addr_type addr_vsock_mux_listen = {
+	.name = "VSOCK-MUX-LISTEN",
+	.params = "udspath:port",
+	.nparams = 2,
+	.flags = ADDR_LISTEN,
+	.summary = "take a guest's connections to host port (listens on udspath_port)",
+	.opts = { sock_listen_opts, unix_listen_opts, sock_buf_opts },
+	.prepare = mux_listen_prepare,
+	.listen = unix_listen,
+	.accepted = sock_accepted,
+	.close_listener = unix_close_listener,
+	.cleanup = sock_priv_free,
+};

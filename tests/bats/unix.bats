@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# unix.bats - UNIX <-> TCP: 256 MiB intact both ways, half-close both ways
+# round (unix client to a TCP server, TCP client to a unix server).
+
+load helper
+load tools/lib
+
+setup_file() {
+	make_big
+}
+
+@test "UNIX<->TCP: 256 MiB from a unix client reach a TCP server intact" {
+	local sock="$BATS_TEST_TMPDIR/s" out="$BATS_TEST_TMPDIR/reply"
+	start_vnet sink sink tcp:127.0.0.1:0 --result "$BATS_TEST_TMPDIR/sink.result"
+	start_relay r -t 5 UNIX-LISTEN:"$sock" TCP:127.0.0.1:"$SRV_PORT"
+	start_bg python3 "$VNET" client unix:"$sock" --send "$BIG" >"$out"
+	local client=$LAST_PID maxrss
+	maxrss=$(watch_rss "$RELAY_PID" "$out")
+	wait_exit "$client"
+	[ "$STATUS" = 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/sink.result")" = "$BIG_SUM" ]
+	[ "$(cat "$out")" = "$BIG_SUM" ]
+	[ "$maxrss" -lt 65536 ]
+	wait_exit "$RELAY_PID"
+	[ "$STATUS" = 0 ]
+	# the listener's socket file is gone with it
+	[ ! -e "$sock" ]
+}
+
+@test "UNIX<->TCP: 256 MiB from a TCP server reach the unix client intact" {
+	local sock="$BATS_TEST_TMPDIR/s" out="$BATS_TEST_TMPDIR/got"
+	start_vnet src source tcp:127.0.0.1:0 --file "$BIG" --result "$BATS_TEST_TMPDIR/src.result"
+	start_relay r UNIX-LISTEN:"$sock" TCP:127.0.0.1:"$SRV_PORT"
+	run -0 timeout 60 python3 "$VNET" client unix:"$sock" --no-shutdown --out "$out"
+	[ "$(wc -c <"$out")" -eq "$BIG_SIZE" ]
+	[ "$(sum_of "$out")" = "$BIG_SUM" ]
+	wait_until 10 test -s "$BATS_TEST_TMPDIR/src.result"
+	[ "$(cat "$BATS_TEST_TMPDIR/src.result")" = "$(sum_of /dev/null)" ]
+	wait_exit "$RELAY_PID"
+	[ "$STATUS" = 0 ]
+}
+
+@test "UNIX<->TCP half-close: a unix client shuts down its write side and still gets the TCP server's reply" {
+	local sock="$BATS_TEST_TMPDIR/s" req="$BATS_TEST_TMPDIR/req"
+	head -c 700000 "$BIG" >"$req"
+	start_vnet sink sink tcp:127.0.0.1:0
+	start_relay r UNIX-LISTEN:"$sock" TCP:127.0.0.1:"$SRV_PORT"
+	run -0 timeout 30 python3 "$VNET" client unix:"$sock" --send "$req"
+	[ "$output" = "$(sum_of "$req")" ]
+	wait_exit "$RELAY_PID"
+	[ "$STATUS" = 0 ]
+}
+
+@test "TCP<->UNIX half-close: a TCP client shuts down its write side and still gets the unix server's reply" {
+	local req="$BATS_TEST_TMPDIR/req"
+	head -c 700000 "$BIG" >"$req"
+	start_vnet sink sink unix:"$BATS_TEST_TMPDIR/server.sock"
+	start_relay r TCP-LISTEN:0,bind=127.0.0.1 UNIX-CONNECT:"$SRV_PORT"
+	run -0 timeout 30 python3 "$VNET" client tcp:127.0.0.1:"$PORT" --send "$req"
+	[ "$output" = "$(sum_of "$req")" ]
+	wait_exit "$RELAY_PID"
+	[ "$STATUS" = 0 ]
+}
+
+@test "UNIX<->TCP half-close the other way: the TCP server shuts down first, the unix client's data still arrives" {
+	local sock="$BATS_TEST_TMPDIR/s" req="$BATS_TEST_TMPDIR/req"
+	head -c 300000 "$BIG" >"$req"
+	start_vnet src source tcp:127.0.0.1:0 --text "unix greeting" --send-then-read \
+		--result "$BATS_TEST_TMPDIR/src.result"
+	start_relay r UNIX-LISTEN:"$sock" TCP:127.0.0.1:"$SRV_PORT"
+	run -0 timeout 30 python3 "$VNET" client unix:"$sock" --read-first --send "$req"
+	[ "$output" = "unix greeting" ]
+	wait_until 10 test -s "$BATS_TEST_TMPDIR/src.result"
+	[ "$(cat "$BATS_TEST_TMPDIR/src.result")" = "$(sum_of "$req")" ]
+	wait_exit "$RELAY_PID"
+	[ "$STATUS" = 0 ]
+}
