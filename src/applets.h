@@ -9,6 +9,7 @@ struct applet {
 };
 
 int relay_main(int argc, char **argv);
+int ssh_proxy_main(int argc, char **argv);
 void applets_list(void);
 
 #endif

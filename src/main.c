@@ -27,15 +27,16 @@
 #include "util.h"
 
 #define EXIT_USAGE 2
-#define DEFAULT_BUFSIZE (256 * 1024)
 
 static const struct applet applets[] = {
 	{ "vrelay", relay_main },
+	{ "ssh-proxy", ssh_proxy_main },
 };
 
 static void usage_globals(void)
 {
 	printf("Usage: vrelay [OPTIONS] ADDRESS ADDRESS\n"
+	       "       vrelay ssh-proxy HOST PORT   (ssh ProxyCommand; also vrelay-ssh-proxy)\n"
 	       "       vrelay -h [TYPE] | -V | --list\n"
 	       "\n"
 	       "Relays bytes both ways between two addresses (socat's grammar:\n"
@@ -120,16 +121,14 @@ static int check_pair(struct addr_spec *left, struct addr_spec *right, bool mult
 
 int relay_main(int argc, char **argv)
 {
-	struct relay_conf conf = {
-		.pump = { .bufsize = DEFAULT_BUFSIZE, .linger = 0.5, .only_dir = -1,
-			  .splice = true },
-	};
+	struct relay_conf conf;
 	struct addr_spec *spec[2] = { NULL, NULL };
 	const char *addrs[2];
 	int naddrs = 0, debug = 0, status = EXIT_USAGE;
 	bool multi = false;
 	struct errbuf err;
 
+	relay_conf_defaults(&conf);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		unsigned long long v;

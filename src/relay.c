@@ -40,6 +40,7 @@
 #include "sock.h"
 #include "util.h"
 
+#define RELAY_DEFAULT_BUFSIZE (256 * 1024)
 #define ACCEPT_BATCH	64	/* accepts per wake-up before others get a turn */
 #define EMFILE_PAUSE	0.1	/* out of fds: stop accepting this long */
 
@@ -404,6 +405,17 @@ static int run_once(struct relay *r)
 	if (!util_quit)
 		loop_run(r->loop);
 	return r->status;
+}
+
+/**
+ * relay_conf_defaults() - what "vrelay A B" does without global options
+ */
+void relay_conf_defaults(struct relay_conf *conf)
+{
+	*conf = (struct relay_conf){
+		.pump = { .bufsize = RELAY_DEFAULT_BUFSIZE, .linger = 0.5, .only_dir = -1,
+			  .splice = true },
+	};
 }
 
 /**

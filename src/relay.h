@@ -17,6 +17,7 @@ struct relay_conf {
 	bool stats;
 };
 
+void relay_conf_defaults(struct relay_conf *conf);
 int relay_run(const struct relay_conf *conf, struct addr_spec *left, struct addr_spec *right);
 
 #endif

@@ -30,7 +30,7 @@ setup_file() {
 	local out="$BATS_TEST_TMPDIR/out" progress="$BATS_TEST_TMPDIR/progress" slow=8388608
 	start_vnet sink sink tcp:127.0.0.1:0 --slow "$slow":65536:0.02 --progress "$progress" \
 		--result "$BATS_TEST_TMPDIR/sink.result"
-	start_bg "$VRELAY" -t 5 - TCP:127.0.0.1:"$SRV_PORT" <"$BIG" >"$out" 2>"$BATS_TEST_TMPDIR/r.log"
+	start_bg_in "$BIG" "$VRELAY" -t 5 - TCP:127.0.0.1:"$SRV_PORT" >"$out" 2>"$BATS_TEST_TMPDIR/r.log"
 	local pid=$LAST_PID end=$((SECONDS + 60)) maxrss=0 maxahead=0 samples=0 v got ahead
 	# while the server is still in its slow phase, compare how far vrelay
 	# has read its stdin (the file offset) with what the server has read
@@ -73,7 +73,7 @@ setup_file() {
 	local out="$BATS_TEST_TMPDIR/out" in="$BATS_TEST_TMPDIR/in" mine="$BATS_TEST_TMPDIR/mine"
 	head -c 300000 "$BIG" >"$in"
 	tail -c 200000 "$BIG" >"$mine"
-	start_relay r TCP-LISTEN:0,bind=127.0.0.1 - >"$out" <"$in"
+	start_relay_in "$in" r TCP-LISTEN:0,bind=127.0.0.1 - >"$out"
 	# the client gets stdin's file; the file on stdout gets the client's data
 	run -0 timeout 30 python3 "$VNET" client tcp:127.0.0.1:"$PORT" --send "$mine" --recv-hash
 	[ "$output" = "$(sum_of "$in")" ]
@@ -130,6 +130,7 @@ setup_file() {
 	local req="$BATS_TEST_TMPDIR/req" out="$BATS_TEST_TMPDIR/out"
 	head -c 5000000 "$BIG" >"$req"
 	start_vnet echo echo tcp:127.0.0.1:0
-	run -0 timeout 30 "$VRELAY" - TCP:127.0.0.1:"$SRV_PORT" <"$req" >"$out"
+	# (not under "run", which would take stdout)
+	timeout 30 "$VRELAY" - TCP:127.0.0.1:"$SRV_PORT" <"$req" >"$out"
 	cmp "$req" "$out"
 }

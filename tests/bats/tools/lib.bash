@@ -50,6 +50,35 @@ start_vnet() {
 	SRV_PORT=$(cat "$ready")
 }
 
+# A command put in the background with & gets /dev/null as stdin whatever
+# the caller's stdin is (bash without job control), so start_relay and
+# start_bg cannot take "<file"; these two can.
+
+# start_bg_in INFILE COMMAND... - start_bg with stdin from INFILE
+start_bg_in() {
+	local in=$1
+	shift
+	"$@" <"$in" &
+	BG_PIDS+=("$!")
+	LAST_PID=$!
+}
+
+# start_relay_in INFILE NAME ARGS... - start_relay with stdin from INFILE
+start_relay_in() {
+	local in=$1 name=$2
+	shift 2
+	local log="$BATS_TEST_TMPDIR/$name.log"
+	: >"$log"
+	"$VRELAY" -dd "$@" <"$in" 2>"$log" &
+	RELAY_PID=$!
+	BG_PIDS+=("$RELAY_PID")
+	if ! wait_until 10 grep -q "listening on" "$log"; then
+		cat "$log" >&2
+		return 1
+	fi
+	PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log" | head -n 1)
+}
+
 # gone PID - PID has exited (a zombie counts: bash reaps it later)
 gone() {
 	[ ! -e "/proc/$1/stat" ] || [ "$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]

@@ -41,30 +41,30 @@ listening_on() {
     awk -v p=":$1" '{ for (i = 1; i <= NF; i++) if ($i ~ p "$") f = 1 } END { exit !f }'
 }
 
-# wait_vsock_listen PORT [TENTHS]: wait until an AF_VSOCK socket listens on
-# PORT, polling `ss --vsock` (vsock_diag) for at most TENTHS/10 s (default
-# 10 s; TCG guests are slow).  Readiness by observation, not by a fixed sleep.
-wait_vsock_listen() {
-    local port=$1 tries=${2:-100}
+# wait_listen KIND PORT [PID]: wait until a KIND (vsock, tcp) socket listens
+# on PORT, polling `ss` for at most $WAIT_TENTHS/10 s (default 10 s; TCG
+# guests are slow).  With PID, give up as soon as that process (the
+# listener being started) has exited.  Readiness by observation, never a
+# fixed sleep.
+wait_listen() {
+    local kind=$1 port=$2 pid=${3:-} tries=${WAIT_TENTHS:-100} flags
+    case $kind in
+        vsock) flags=(--vsock -lnH) ;;
+        tcp) flags=(-tlnH) ;;
+        *) echo "wait_listen: unknown kind $kind" >&2; return 2 ;;
+    esac
     while [ "$tries" -gt 0 ]; do
-        ss --vsock -lnH 2>/dev/null | listening_on "$port" &&
-            return 0
+        ss "${flags[@]}" 2>/dev/null | listening_on "$port" && return 0
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            echo "the $kind listener (pid $pid) exited before listening on $port" >&2
+            return 1
+        fi
         sleep 0.1
         tries=$((tries - 1))
     done
-    echo "nothing listens on vsock port $port" >&2
+    echo "nothing listens on $kind port $port" >&2
     return 1
 }
 
-# wait_tcp_listen PORT [TENTHS]: the same for a TCP listener.
-wait_tcp_listen() {
-    local port=$1 tries=${2:-100}
-    while [ "$tries" -gt 0 ]; do
-        ss -tlnH 2>/dev/null | listening_on "$port" &&
-            return 0
-        sleep 0.1
-        tries=$((tries - 1))
-    done
-    echo "nothing listens on TCP port $port" >&2
-    return 1
-}
+wait_vsock_listen() { wait_listen vsock "$@"; }
+wait_tcp_listen() { wait_listen tcp "$@"; }

@@ -49,7 +49,7 @@ teardown() {
     # bats requires of background processes.
     timeout 30 socat -u VSOCK-LISTEN:1234 "OPEN:$got,creat,trunc" 3>&- &
     listener=$!
-    wait_vsock_listen 1234
+    wait_vsock_listen 1234 "$listener"
     echo "hello over vsock" | timeout 30 socat -u - VSOCK-CONNECT:1:1234
     wait "$listener"
     listener=
