@@ -55,7 +55,7 @@ const struct addr_type addr_stdio = {
 const struct addr_type addr_stdin = {
 	.name = "STDIN",
 	.flags = ADDR_RDONLY,
-	.summary = "standard input only (data for it is discarded)",
+	.summary = "standard input only (a one-way relay towards the other address)",
 	.open = stdio_open,
 };
 

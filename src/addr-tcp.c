@@ -50,10 +50,24 @@ static int check_host(const char *host, struct errbuf *err)
 {
 	struct in6_addr a6;
 
+	const char *pct = strchr(host, '%');
+
 	if (!*host)
 		return err_set(err, "host: empty");
 	if (inet_pton(AF_INET6, host, &a6) == 1)
 		return 0;
+	/* fe80::1%eth0: a link-local address with its interface */
+	if (pct && pct[1] && strchr(host, ':')) {
+		char addr[INET6_ADDRSTRLEN];
+
+		if ((size_t)(pct - host) < sizeof(addr)) {
+			memcpy(addr, host, (size_t)(pct - host));
+			addr[pct - host] = '\0';
+			if (inet_pton(AF_INET6, addr, &a6) == 1)
+				return 0;
+		}
+		return err_set(err, "host: invalid scoped IPv6 address \"%s\"", host);
+	}
 	if (strlen(host) > 253)
 		return err_set(err, "host: name too long (%zu > 253)", strlen(host));
 	for (const char *p = host; *p; p++)
@@ -116,8 +130,8 @@ static int tcp_resolve(const struct addr_spec *spec, struct sock_target **out, s
 	int rc = lookup(p->host, p->port, p->family, 0, out, n, &why);
 
 	if (rc < 0) {
-		snprintf(sock_resolve_why, sizeof(sock_resolve_why), "%s: %s", p->host, why);
-		log_notice("%s: resolve %s", spec->text, sock_resolve_why);
+		sock_fail("cannot resolve host \"%s\": %s", p->host, why);
+		log_notice("%s: cannot resolve host \"%s\": %s", spec->text, p->host, why);
 	}
 	return rc;
 }

@@ -43,8 +43,10 @@ static const struct opt_desc opt_group = { "group", OPT_STRING, 0, 0, 0, "GROUP"
 const struct opt_desc *const unix_listen_opts[] = {
 	&opt_unlink_early, &opt_unlink_close, &opt_mode, &opt_user, &opt_group, NULL,
 };
+/* no connect-timeout: a unix connect succeeds or fails at once (or waits
+ * for room in a full backlog, which a time-out would not help) */
 const struct opt_desc *const unix_connect_opts[] = {
-	&opt_connect_timeout, &opt_retry, &opt_interval, &opt_forever, NULL,
+	&opt_retry, &opt_interval, &opt_forever, NULL,
 };
 
 struct unix_ids {

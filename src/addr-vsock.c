@@ -101,7 +101,7 @@ static void fill_sa(struct sockaddr_storage *ss, socklen_t *len, uint32_t cid, u
 }
 
 /* "3-10,42,host" */
-static int parse_cid_ranges(struct sock_priv *p, const char *text, struct errbuf *err)
+int vsock_parse_cid_ranges(struct sock_priv *p, const char *text, struct errbuf *err)
 {
 	char *copy = strdup(text), *save = NULL, *item;
 	size_t count = 1;
@@ -228,7 +228,7 @@ int vsock_setup(struct addr_spec *spec, uint32_t cid, uint32_t port, struct errb
 			fill_sa(&p->bind, &p->bindlen, bcid, bport);
 		}
 	}
-	if (range && parse_cid_ranges(p, range, err) < 0)
+	if (range && vsock_parse_cid_ranges(p, range, err) < 0)
 		return -EINVAL;
 	return 0;
 }

@@ -137,8 +137,8 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 				return 0;
 			}
 			quote(buf, len, shown, sizeof(shown));
-			log_err("%s: no complete reply from the VMM within %g s%s%s%s", spec->text,
-				timeout, len ? " (got \"" : "", len ? shown : "", len ? "\")" : "");
+			sock_fail("no complete reply from the VMM within %g s%s%s%s", timeout,
+				  len ? " (got \"" : "", len ? shown : "", len ? "\")" : "");
 			return -ETIMEDOUT;
 		}
 		/* peek: bytes that are no OK line may be the guest's to keep */
@@ -155,7 +155,7 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 				return -ECONNREFUSED;
 			}
 			quote(buf, len, shown, sizeof(shown));
-			log_err("%s: truncated reply from the VMM: \"%s\"", spec->text, shown);
+			sock_fail("truncated reply from the VMM: \"%s\"", shown);
 			return -EPROTO;
 		}
 		if (!ok_prefix(buf, len + (size_t)n)) {
@@ -165,7 +165,7 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 				return 0;
 			}
 			quote(buf, len + (size_t)n, shown, sizeof(shown));
-			log_err("%s: unexpected reply from the VMM: \"%s\"", spec->text, shown);
+			sock_fail("unexpected reply from the VMM: \"%s\"", shown);
 			return -EPROTO;
 		}
 		/* it is the reply: consume it, up to its newline only */
@@ -177,7 +177,7 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 		if (nl) {
 			if (!is_ok_line(buf, len - 1)) {
 				quote(buf, len, shown, sizeof(shown));
-				log_err("%s: malformed reply from the VMM: \"%s\"", spec->text, shown);
+				sock_fail("malformed reply from the VMM: \"%s\"", shown);
 				return -EPROTO;
 			}
 			buf[len - 1] = '\0';
@@ -187,8 +187,8 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 		}
 		if (len >= REPLY_MAX) {
 			quote(buf, len, shown, sizeof(shown));
-			log_err("%s: oversized reply from the VMM (no newline in %d bytes): \"%s\"",
-				spec->text, REPLY_MAX, shown);
+			sock_fail("oversized reply from the VMM (no newline in %d bytes): \"%s\"",
+				  REPLY_MAX, shown);
 			return -EPROTO;
 		}
 	}

@@ -177,7 +177,7 @@ static int parse_single(struct addr_spec *spec, const char *text, struct errbuf 
 		goto out;
 	}
 	spec->type = addr_type_find(word);
-	if (!spec->type && all_digits(word) && stop == 0) {
+	if (!spec->type && all_digits(word) && stop != ':') {
 		/* socat reads a bare number as FD:n */
 		spec->type = addr_type_find("FD");
 		spec->params[spec->nparams++] = strdup(word);

@@ -53,7 +53,7 @@ int log_to_file(const char *path)
 	return 0;
 }
 
-void log_to_syslog(const char *facility)
+int log_to_syslog(const char *facility)
 {
 	static const struct { const char *name; int value; } facilities[] = {
 		{ "daemon", LOG_DAEMON }, { "user", LOG_USER },
@@ -62,13 +62,18 @@ void log_to_syslog(const char *facility)
 		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
 		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
 	};
-	int fac = LOG_DAEMON;
+	int fac = -1;
 
+	if (!facility)
+		fac = LOG_DAEMON;
 	for (size_t i = 0; facility && i < sizeof(facilities) / sizeof(facilities[0]); i++)
 		if (!strcmp(facility, facilities[i].name))
 			fac = facilities[i].value;
+	if (fac < 0)
+		return -EINVAL;
 	openlog("vrelay", LOG_PID | LOG_NDELAY, fac);
 	log_syslog = true;
+	return 0;
 }
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)

@@ -12,7 +12,7 @@ enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_NOTICE, LOG_LVL_INFO, LO
 void log_set_level(int level);
 int log_get_level(void);
 int log_to_file(const char *path);
-void log_to_syslog(const char *facility);
+int log_to_syslog(const char *facility);
 bool log_enabled(enum log_level level);
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -112,6 +112,13 @@ static int check_pair(struct addr_spec *left, struct addr_spec *right, bool mult
 			return -1;
 		}
 	}
+	if ((multi || opt_get_flag(left, &opt_multi, false)) &&
+	    (opt_find(right, &opt_retry) || opt_get_flag(right, &opt_forever, false))) {
+		/* one process serves everyone: it cannot sleep between retries */
+		log_err("%s: retry and forever do not apply in the many-connections mode",
+			right->text);
+		return -1;
+	}
 	if (opt_get_flag(left, &opt_fork, false) && opt_get_flag(left, &opt_multi, false)) {
 		log_err("%s: fork and multi exclude each other", left->text);
 		return -1;
@@ -197,7 +204,9 @@ int relay_main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 		} else if (!strncmp(a, "-ly", 3)) {
-			log_to_syslog(a[3] ? a + 3 : NULL);
+			if (log_to_syslog(a[3] ? a + 3 : NULL) < 0)
+				return usage_error("-ly%s: unknown facility (daemon, user, local0..local7)",
+						   a + 3);
 		} else {
 			return usage_error("unknown option \"%s\"", a);
 		}

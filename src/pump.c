@@ -83,7 +83,7 @@ struct pump {
 	const struct pump_conf *conf;
 	struct pump_side side[2];
 	struct pump_dir dir[2];
-	struct loop_timer linger_timer, idle_timer;
+	struct loop_timer linger_timer, idle_timer, connect_timer;
 	double last_activity;
 	pump_done_fn done;
 	void *arg;
@@ -368,11 +368,17 @@ static void dir_finish(struct pump_dir *d)
 	check_end(d->p);
 }
 
+static void update_watches(struct pump *p);
+static bool dir_run(struct pump_dir *d);
+
 static void eof_poll(struct loop *loop, struct loop_timer *t)
 {
 	struct pump_dir *d = t->arg;
 
 	d->paused = false;
+	/* try the read now: a regular file is never "readable" to epoll */
+	if (dir_run(d))
+		update_watches(d->p);
 }
 
 /* What the pump wants from the loop now, for both sides */
@@ -451,6 +457,27 @@ static bool dir_run(struct pump_dir *d)
 	return !d->p->finished;
 }
 
+static void arm_connect_timer(struct pump *p, const struct endpoint *ep)
+{
+	double timeout = opt_get_secs(ep->spec, &opt_connect_timeout, 0);
+
+	if (timeout > 0)
+		loop_timer_arm(p->loop, &p->connect_timer, util_now() + timeout);
+}
+
+/* The connect in flight failed with @err: on to the next address */
+static void connect_failed(struct pump *p, struct pump_side *side, int err)
+{
+	loop_del(p->loop, &side->rw);
+	if (sock_connect_next(side->ep.spec, &side->ep, err) < 0) {
+		pump_finish(p, 1);
+		return;
+	}
+	side->rw.fd = side->ep.rfd;
+	loop_add(p->loop, &side->rw, LOOP_OUT);
+	arm_connect_timer(p, &side->ep);
+}
+
 static void connect_done(struct pump *p, struct pump_side *side)
 {
 	int soerr = 0;
@@ -460,16 +487,25 @@ static void connect_done(struct pump *p, struct pump_side *side)
 		soerr = errno;
 	if (soerr == 0) {
 		side->ep.flags &= ~EP_CONNECTING;
+		loop_timer_cancel(p->loop, &p->connect_timer);
 		log_notice("%s: connected", side->ep.spec->text);
 		return;
 	}
-	loop_del(p->loop, &side->rw);
-	if (sock_connect_next(side->ep.spec, &side->ep, -soerr) < 0) {
-		pump_finish(p, 1);
-		return;
+	connect_failed(p, side, -soerr);
+}
+
+static void connect_timeout(struct loop *loop, struct loop_timer *t)
+{
+	struct pump *p = t->arg;
+
+	for (int i = 0; i < 2; i++) {
+		if (p->side[i].ep.flags & EP_CONNECTING) {
+			connect_failed(p, &p->side[i], -ETIMEDOUT);
+			if (!p->finished)
+				update_watches(p);
+			return;
+		}
 	}
-	side->rw.fd = side->ep.rfd;
-	loop_add(p->loop, &side->rw, LOOP_OUT);
 }
 
 static void side_event(struct loop *loop, struct loop_watch *w, unsigned events)
@@ -524,6 +560,7 @@ static void pump_finish(struct pump *p, int status)
 	p->finished = true;
 	loop_timer_cancel(p->loop, &p->linger_timer);
 	loop_timer_cancel(p->loop, &p->idle_timer);
+	loop_timer_cancel(p->loop, &p->connect_timer);
 	for (int i = 0; i < 2; i++) {
 		loop_timer_cancel(p->loop, &p->dir[i].eof_timer);
 		loop_del(p->loop, &p->side[i].rw);
@@ -596,6 +633,7 @@ int pump_start(struct loop *loop, const struct pump_conf *conf,
 	p->side[1].ep = *right;
 	loop_timer_init(&p->linger_timer, linger_expired, p);
 	loop_timer_init(&p->idle_timer, idle_check, p);
+	loop_timer_init(&p->connect_timer, connect_timeout, p);
 	for (int i = 0; i < 2; i++) {
 		p->side[i].p = p;
 		p->side[i].index = i;
@@ -631,6 +669,9 @@ int pump_start(struct loop *loop, const struct pump_conf *conf,
 		pump_finish(p, 0);
 		return 0;
 	}
+	for (int i = 0; i < 2; i++)
+		if (p->side[i].ep.flags & EP_CONNECTING)
+			arm_connect_timer(p, &p->side[i].ep);
 	if (conf->idle > 0) {
 		p->last_activity = util_now();
 		loop_timer_arm(loop, &p->idle_timer, p->last_activity + conf->idle);

@@ -194,6 +194,8 @@ static void pump_done(struct pump *p, int status, void *arg)
 
 	if (r->mode == MODE_MULTI) {
 		r->active--;
+		if (r->max_children && r->active < r->max_children)
+			resume_accepting(r);
 		return;
 	}
 	r->status = status;
@@ -354,6 +356,8 @@ static void accept_event(struct loop *loop, struct loop_watch *w, unsigned event
 		case MODE_MULTI:
 			accepted_endpoint(r, fd, &left);
 			start_pump(r, &left, &peer);
+			if (r->max_children && r->active >= r->max_children)
+				pause_accepting(r);
 			break;
 		case MODE_ONCE:
 			close_listener(r);
@@ -445,8 +449,8 @@ int relay_run(const struct relay_conf *conf, struct addr_spec *left, struct addr
 			util_raise_nofile();
 		} else if (opt_get_flag(left, &opt_fork, false)) {
 			r.mode = MODE_FORK;
-			r.max_children = opt_get_num(left, &opt_max_children, 0);
 		}
+		r.max_children = opt_get_num(left, &opt_max_children, 0);
 		log_info("%s: serving in %s mode (%s loop)", left->text,
 			 r.mode == MODE_MULTI ? "many-connections" :
 			 r.mode == MODE_FORK ? "fork" : "single", loop_backend());

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +26,23 @@
 
 #define SECS_MAX 31536000ULL	/* a year: longer is surely a typo */
 
-char sock_resolve_why[128];
+static char fail_why[512];
+
+void sock_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fail_why, sizeof(fail_why), fmt, ap);
+	va_end(ap);
+}
 
 const struct opt_desc opt_fork = { "fork", OPT_FLAG, 0, 0, 0, NULL,
 	"serve each connection in a child process and keep listening" };
 const struct opt_desc opt_multi = { "multi", OPT_FLAG, 0, 0, 0, NULL,
 	"serve every connection in this one process (many-connections mode, -M)" };
 const struct opt_desc opt_max_children = { "max-children", OPT_UINT, 0, 1, 1000000, "N",
-	"with fork: at most N connections at once; more wait in the backlog" };
+	"with fork or multi: at most N connections at once; more wait in the backlog" };
 const struct opt_desc opt_reuseaddr = { "reuseaddr", OPT_FLAG, 0, 0, 0, NULL,
 	"SO_REUSEADDR on the listening socket (default on; reuseaddr=0 turns it off)" };
 const struct opt_desc opt_backlog = { "backlog", OPT_UINT, 0, 1, 65535, "N",
@@ -120,6 +130,13 @@ void sock_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t siz
 	case AF_INET6: {
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 
+		/* a dual-stack listener's IPv4 peer is ::ffff:a.b.c.d: users
+		 * (and scripts written for socat) know it as a.b.c.d */
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof(host));
+			snprintf(buf, size, "%s:%u", host, ntohs(in6->sin6_port));
+			return;
+		}
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		snprintf(buf, size, "[%s]:%u", host, ntohs(in6->sin6_port));
 		return;
@@ -404,6 +421,7 @@ static int try_targets(const struct addr_spec *spec, const struct sock_target *t
 	char where[160];
 
 	for (size_t i = first; i < n; i++) {
+		fail_why[0] = '\0';
 		sock_format((const struct sockaddr *)&t[i].sa, t[i].len, where, sizeof(where));
 		log_notice("%s: connecting to %s", spec->text, where);
 		int fd = connect_one(spec, &t[i], async);
@@ -413,7 +431,10 @@ static int try_targets(const struct addr_spec *spec, const struct sock_target *t
 			return fd;
 		}
 		*lasterr = fd;
-		log_notice("%s: connect to %s: %s", spec->text, where, strerror(-fd));
+		if (*fail_why)
+			log_notice("%s: %s: %s", spec->text, where, fail_why);
+		else
+			log_notice("%s: connect to %s: %s", spec->text, where, strerror(-fd));
 		if (fd == -EINTR)
 			break;
 	}
@@ -467,7 +488,10 @@ int sock_connect(const struct addr_spec *spec, bool async, struct endpoint *ep)
 	for (unsigned long long attempt = 0;; attempt++) {
 		struct sock_target *t = NULL;
 		size_t n = 0;
-		int rc = p->resolve(spec, &t, &n);
+		int rc;
+
+		fail_why[0] = '\0';
+		rc = p->resolve(spec, &t, &n);
 
 		if (rc == 0) {
 			int fd = try_targets(spec, t, n, 0, false, &used, &lasterr);
@@ -489,8 +513,8 @@ int sock_connect(const struct addr_spec *spec, bool async, struct endpoint *ep)
 		if (util_quit)
 			return -EINTR;
 	}
-	if (lasterr == -ENODATA)
-		log_err("%s: cannot resolve host: %s", spec->text, sock_resolve_why);
+	if (*fail_why)
+		log_err("%s: %s", spec->text, fail_why);
 	else
 		log_err("%s: connect: %s", spec->text, strerror(-lasterr));
 	return lasterr;
@@ -595,7 +619,9 @@ static void fill_peer(int fd, const struct sockaddr *sa, socklen_t len, struct p
 	}
 #endif
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
-		sock_format(sa, len, peer->addr, sizeof(peer->addr));
+		/* a unix peer usually has no name: then there is nothing to say */
+		if (sa->sa_family != AF_UNIX || len > offsetof(struct sockaddr_un, sun_path))
+			sock_format(sa, len, peer->addr, sizeof(peer->addr));
 		return;
 	}
 	/* "1.2.3.4:80" / "[::1]:80" into address and port */

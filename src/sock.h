@@ -26,8 +26,10 @@ struct ip_range {
 	unsigned prefix;
 };
 
-/* Why the last name lookup failed; resolvers return -ENODATA then */
-extern char sock_resolve_why[128];
+/* Why the last connect attempt failed, when errno says too little (a name
+ * that does not resolve, a VMM's bad reply): set with sock_fail(), it is
+ * the final error line if no later attempt succeeds */
+void sock_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One address a connector tries */
 struct sock_target {
