@@ -11,6 +11,10 @@ setup_file() {
 	make_big
 }
 
+teardown_file() {
+	rm -f "$BIG"
+}
+
 @test "STDIO: echo hi | vrelay - TCP:echo-server prints hi" {
 	start_vnet echo echo tcp:127.0.0.1:0
 	run -0 --separate-stderr timeout 20 bash -c 'echo hi | "$VRELAY" - TCP:127.0.0.1:'"$SRV_PORT"

@@ -9,6 +9,10 @@ setup_file() {
 	make_big
 }
 
+teardown_file() {
+	rm -f "$BIG"
+}
+
 # the relay: client -> vrelay TCP-LISTEN -> TCP -> server
 @test "TCP<->TCP: 256 MiB from the client reach a slow server intact; vrelay's memory stays bounded" {
 	local progress="$BATS_TEST_TMPDIR/progress" out="$BATS_TEST_TMPDIR/reply"
@@ -87,6 +91,25 @@ setup_file() {
 	grep -q "listening on \[::1\]:$PORT" "$BATS_TEST_TMPDIR/r.log"
 	run -0 timeout 30 python3 "$VNET" client "tcp:[::1]:$PORT" --text "over six"
 	[ "$output" = "$(sum_of_text "over six")" ]
+	wait_exit "$RELAY_PID"
+	[ "$STATUS" = 0 ]
+}
+
+@test "TCP<->TCP half-close: a server that never answers is cut off -t seconds after the client's EOF" {
+	start_vnet sink sink tcp:127.0.0.1:0 --no-reply --hold 60 --result "$BATS_TEST_TMPDIR/sink.result"
+	start_relay r -t 1 TCP-LISTEN:0,bind=127.0.0.1 TCP:127.0.0.1:"$SRV_PORT"
+	local t0 t1
+	t0=$(date +%s%N)
+	run -0 timeout 30 python3 "$VNET" client tcp:127.0.0.1:"$PORT" --text "anyone there?"
+	t1=$(date +%s%N)
+	[ -z "$output" ]
+	# the server got the request and its EOF
+	wait_until 10 test -s "$BATS_TEST_TMPDIR/sink.result"
+	[ "$(cat "$BATS_TEST_TMPDIR/sink.result")" = "$(sum_of_text "anyone there?")" ]
+	# about -t 1 later, not at once and not when the server gives up (60 s)
+	echo "# closed after $(((t1 - t0) / 1000000)) ms" >&3
+	[ $((t1 - t0)) -ge 800000000 ]
+	[ $((t1 - t0)) -lt 15000000000 ]
 	wait_exit "$RELAY_PID"
 	[ "$STATUS" = 0 ]
 }

@@ -9,6 +9,10 @@ setup_file() {
 	make_big
 }
 
+teardown_file() {
+	rm -f "$BIG"
+}
+
 @test "UNIX<->TCP: 256 MiB from a unix client reach a TCP server intact" {
 	local sock="$BATS_TEST_TMPDIR/s" out="$BATS_TEST_TMPDIR/reply"
 	start_vnet sink sink tcp:127.0.0.1:0 --result "$BATS_TEST_TMPDIR/sink.result"
@@ -74,4 +78,20 @@ setup_file() {
 	[ "$(cat "$BATS_TEST_TMPDIR/src.result")" = "$(sum_of "$req")" ]
 	wait_exit "$RELAY_PID"
 	[ "$STATUS" = 0 ]
+}
+
+@test "UNIX-LISTEN,fork: 50 clients; the socket file stays while it listens and goes when it ends" {
+	local sock="$BATS_TEST_TMPDIR/s"
+	start_vnet echo echo tcp:127.0.0.1:0
+	start_relay r UNIX-LISTEN:"$sock",fork TCP:127.0.0.1:"$SRV_PORT"
+	run -0 timeout 60 python3 "$VNET" many unix:"$sock" -n 50 --size 10000 --halfclose
+	[ "$output" = "verified 50 of 50" ]
+	wait_until 20 test "$(count_children "$RELAY_PID")" -eq 0
+	# the children did not remove the parent's socket file
+	[ -S "$sock" ]
+	run -0 timeout 20 python3 "$VNET" client unix:"$sock" --text "still there"
+	[ "$output" = "still there" ]
+	term_exit "$RELAY_PID"
+	[ "$STATUS" = 0 ]
+	[ ! -e "$sock" ]
 }

@@ -3,6 +3,8 @@
 #	load helper
 #	load tools/lib
 #
+# shellcheck disable=SC2034  # SRV_PORT, PORT, STATUS... are for the callers
+#
 # Servers are started with start_vnet, which waits for the server's ready
 # file (written after listen()), never for a fixed time.
 
@@ -92,6 +94,28 @@ wait_exit() {
 	wait_until "${2:-20}" gone "$1" 2>/dev/null || return 0
 	STATUS=0
 	wait "$1" 2>/dev/null || STATUS=$?
+}
+
+# term_exit PID [SECS] - SIGTERM, then wait_exit (sets STATUS).  helper.bash's
+# stop_pid prints the status, but inside $(...) its wait runs in a subshell
+# that cannot wait for the test shell's children.
+term_exit() {
+	kill -TERM "$1" 2>/dev/null || true
+	wait_exit "$1" "${2:-20}"
+}
+
+# fd_pipes PID - how many of PID's fds are pipes
+fd_pipes() {
+	local n=0 f
+	for f in /proc/"$1"/fd/*; do
+		case $(readlink "$f" 2>/dev/null) in pipe:*) n=$((n + 1)) ;; esac
+	done
+	echo "$n"
+}
+
+# fd_nonpipes PID - how many of PID's fds are not pipes
+fd_nonpipes() {
+	echo $(($(fd_count "$1") - $(fd_pipes "$1")))
 }
 
 # rss_kb PID - resident memory of PID in kB (0 once it is gone)

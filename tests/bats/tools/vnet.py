@@ -7,7 +7,8 @@ so that a test can wait for the file instead of sleeping.  Addresses are
 port) or "unix:PATH".  All waits are bounded by --timeout (default 60 s).
 
   sink      accept one connection, read to EOF (optionally slowly at
-            first), then reply "SHA256 BYTES\\n" and close
+            first), then reply "SHA256 BYTES\\n" (unless --no-reply),
+            stay silent --hold seconds, and close
   source    accept one connection, send FILE then shut the write side down,
             read what the peer sends to EOF; --result gets its "SHA BYTES"
   client    connect, send FILE (or nothing) then shut the write side down
@@ -18,6 +19,7 @@ port) or "unix:PATH".  All waits are bounded by --timeout (default 60 s).
   fd-launch bind and listen on a unix socket, make it fd N, exec a command
   fdpair    run a command with one end of a socketpair as fd N; talk on
             the other end like "client"
+  hash      read stdin to EOF, print its "SHA256 BYTES"
   freeport  print a TCP port on 127.0.0.1 that was free a moment ago
 """
 import argparse
@@ -79,24 +81,29 @@ def connect(addr, timeout):
     return s
 
 
-def recv_all(s, sink, slow=None, progress=None):
-    """Read to EOF; feed each chunk to sink(bytes).  slow=(BYTES, CHUNK,
-    DELAY): read the first BYTES in CHUNK-sized reads DELAY s apart."""
+def recv_all(s, sink, slow=None, progress=None, limit=None):
+    """Read to EOF (or until limit bytes); feed each chunk to sink(bytes).
+    slow=(BYTES, CHUNK, DELAY): read the first BYTES in CHUNK-sized reads
+    DELAY s apart."""
     got = 0
     buf = bytearray(CHUNK)
     view = memoryview(buf)
-    while True:
+    while limit is None or got < limit:
         want = CHUNK
         if slow and got < slow[0]:
             want = slow[1]
+        if limit is not None:
+            want = min(want, limit - got)
         n = s.recv_into(view, want)
         if n == 0:
             break
         sink(view[:n])
+        slow_before = slow and got < slow[0]
         got += n
+        if slow_before and progress:
+            # every step of the slow phase, and the step that ends it
+            write_atomic(progress, "%d\n" % got)
         if slow and got < slow[0]:
-            if progress:
-                write_atomic(progress, "%d\n" % got)
             time.sleep(slow[2])
     if progress:
         write_atomic(progress, "%d\n" % got)
@@ -135,6 +142,9 @@ def cmd_sink(a):
         write_atomic(a.result, line)
     if not a.no_reply:
         c.sendall(line.encode())
+    if a.hold:
+        # stay connected without a word: the peer has to give up
+        time.sleep(a.hold)
     c.close()
 
 
@@ -198,7 +208,7 @@ def talk(s, a):
         t.join(a.timeout)
     else:
         t.start()
-        n = recv_all(s, sink, parse_slow(a.slow))
+        n = recv_all(s, sink, parse_slow(a.slow), limit=a.recv_bytes)
         t.join(a.timeout)
     if "send" in err:
         die("send: %s" % err["send"])
@@ -238,10 +248,25 @@ def cmd_fdpair(a):
 
 def cmd_fd_launch(a):
     s = listen(a.listen, None)
-    os.dup2(s.fileno(), a.fd)
+    if s.fileno() == a.fd:
+        s.detach()
+    else:
+        os.dup2(s.fileno(), a.fd)
+        s.close()
     os.set_inheritable(a.fd, True)
-    s.close()
     os.execvp(a.cmd[0], a.cmd)
+
+
+def cmd_hash(a):
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        b = sys.stdin.buffer.read1(CHUNK)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    print("%s %d" % (h.hexdigest(), n), flush=True)
 
 
 def cmd_freeport(a):
@@ -392,6 +417,7 @@ def main():
     p.add_argument("--ready")
     p.add_argument("--result")
     p.add_argument("--no-reply", action="store_true")
+    p.add_argument("--hold", type=float, help="after EOF (and the reply), wait SECS before closing")
     p.add_argument("--slow", help="BYTES:CHUNK:DELAY - read the first BYTES slowly")
     p.add_argument("--progress", help="file: bytes read so far (during --slow)")
     p.set_defaults(fn=cmd_sink)
@@ -419,6 +445,8 @@ def main():
         p.add_argument("--read-first", action="store_true",
                        help="read to EOF before sending anything")
         p.add_argument("--recv-hash", action="store_true")
+        p.add_argument("--recv-bytes", type=int,
+                       help="stop reading after this many bytes (peers that never half-close)")
         p.add_argument("--out")
         p.add_argument("--slow", help="BYTES:CHUNK:DELAY - read the first BYTES slowly")
         p.set_defaults(fn=fn)
@@ -443,6 +471,9 @@ def main():
     p.add_argument("--fd", type=int, default=3)
     p.add_argument("cmd", nargs="+")
     p.set_defaults(fn=cmd_fd_launch)
+
+    p = sub.add_parser("hash")
+    p.set_defaults(fn=cmd_hash)
 
     p = sub.add_parser("freeport")
     p.set_defaults(fn=cmd_freeport)
