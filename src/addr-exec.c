@@ -206,7 +206,7 @@ static int exec_open(struct addr_spec *spec, const struct peer_info *peer,
 		return -e;
 	}
 	log_info("%s: child %ld running", spec->text, (long)pid);
-	endpoint_set_fd(ep, sv[0], EP_SOCKET);
+	endpoint_set_fd(ep, sv[0], EP_SOCKET | EP_OWNED_SOCKET);
 	ep->pid[0] = pid;
 	return 0;
 }
@@ -215,7 +215,7 @@ const struct addr_type addr_exec = {
 	.name = "EXEC",
 	.params = "command",
 	.nparams = 1,
-	.flags = ADDR_REST,
+	.flags = ADDR_REST | ADDR_PEER_ENV,
 	.summary = "run a program (no shell) with its stdin/stdout on a socketpair",
 	.opts = { exec_opts },
 	.prepare = exec_prepare,
@@ -227,7 +227,7 @@ const struct addr_type addr_system = {
 	.name = "SYSTEM",
 	.params = "command",
 	.nparams = 1,
-	.flags = ADDR_REST,
+	.flags = ADDR_REST | ADDR_PEER_ENV,
 	.summary = "run a shell command (/bin/sh -c) on a socketpair",
 	.opts = { exec_opts },
 	.prepare = exec_prepare,

@@ -19,6 +19,7 @@
 #define ADDR_RDONLY	(1u << 2)	/* STDIN: nothing is written to it */
 #define ADDR_WRONLY	(1u << 3)	/* STDOUT: nothing is read from it */
 #define ADDR_STUB	(1u << 4)	/* known, but not built into this binary */
+#define ADDR_PEER_ENV	(1u << 5)	/* reads struct peer_info (EXEC's environment) */
 
 struct addr_spec;
 

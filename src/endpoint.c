@@ -41,7 +41,7 @@ int endpoint_shutdown_wr(struct endpoint *ep)
 		return ep->ops->shutdown_wr(ep);
 	if (ep->wfd < 0)
 		return 0;
-	if (util_is_socket(ep->wfd))
+	if ((ep->flags & EP_SOCKET && ep->wfd == ep->rfd) || util_is_socket(ep->wfd))
 		return shutdown(ep->wfd, SHUT_WR) < 0 && errno != ENOTCONN ? -errno : 0;
 	if (ep->wfd != ep->rfd) {
 		close(ep->wfd);

@@ -144,25 +144,27 @@ static void list_del(struct loop *loop, struct loop_watch *w)
 }
 
 #ifdef HAVE_EPOLL
-static void kernel_update(struct loop *loop, struct loop_watch *w)
+static void kernel_update(struct loop *loop, struct loop_watch *w, unsigned events)
 {
 	struct epoll_event ev = { 0 };
 	int op;
 
-	if (w->always_ready || w->registered == w->events)
+	w->events = events;
+	if (w->always_ready || w->registered == events)
 		return;
 	ev.data.ptr = w;
-	ev.events = ((w->events & LOOP_IN) ? EPOLLIN : 0) | ((w->events & LOOP_OUT) ? EPOLLOUT : 0);
-	if (!w->events)
+	ev.events = ((events & LOOP_IN) ? EPOLLIN : 0) | ((events & LOOP_OUT) ? EPOLLOUT : 0);
+	if (!events)
 		op = EPOLL_CTL_DEL;
 	else
 		op = w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 	if (epoll_ctl(loop->epfd, op, w->fd, &ev) < 0 && op == EPOLL_CTL_ADD && errno == EPERM) {
+		/* a regular file: always ready */
 		w->always_ready = true;
 		list_add(loop, w);
 		return;
 	}
-	w->registered = w->events;
+	w->registered = events;
 }
 #endif
 
@@ -172,30 +174,19 @@ static void kernel_update(struct loop *loop, struct loop_watch *w)
  */
 int loop_add(struct loop *loop, struct loop_watch *w, unsigned events)
 {
-	w->events = events;
+	w->events = 0;
 	w->registered = 0;
 	w->always_ready = false;
 	w->added = true;
 	w->slot = -1;
 #ifdef HAVE_EPOLL
-	struct epoll_event ev = { .data.ptr = w };
-
-	/* Register once, even with no events, to learn whether the fd can be
-	 * polled at all. */
-	ev.events = ((events & LOOP_IN) ? EPOLLIN : 0) | ((events & LOOP_OUT) ? EPOLLOUT : 0);
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0) {
-		if (errno != EPERM)
-			return -errno;
-		w->always_ready = true;
-		return list_add(loop, w);
-	}
-	w->registered = events;
-	if (!events) {
-		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-		w->registered = 0;
-	}
+	/* nothing wanted yet: the kernel hears of it at the first loop_set(),
+	 * which also finds out whether the fd can be polled at all */
+	if (events)
+		kernel_update(loop, w, events);
 	return 0;
 #else
+	w->events = events;
 	return list_add(loop, w);
 #endif
 }
@@ -204,9 +195,10 @@ void loop_set(struct loop *loop, struct loop_watch *w, unsigned events)
 {
 	if (!w->added)
 		return;
-	w->events = events;
 #ifdef HAVE_EPOLL
-	kernel_update(loop, w);
+	kernel_update(loop, w, events);
+#else
+	w->events = events;
 #endif
 }
 
@@ -224,6 +216,23 @@ void loop_del(struct loop *loop, struct loop_watch *w)
 #endif
 	w->added = false;
 	w->events = w->registered = 0;
+}
+
+/**
+ * loop_forget() - stop watching an fd that is about to be closed and that
+ *		   no other fd refers to: close() takes it out of epoll, so
+ *		   this saves the epoll_ctl call
+ */
+void loop_forget(struct loop *loop, struct loop_watch *w)
+{
+#ifdef HAVE_EPOLL
+	if (w->added && !w->always_ready) {
+		w->added = false;
+		w->events = w->registered = 0;
+		return;
+	}
+#endif
+	loop_del(loop, w);
 }
 
 /* ---- timers: a binary min-heap on ->when ---- */

@@ -235,6 +235,14 @@ static bool has_room(const struct pump_dir *d)
 	return !d->buf || d->off + d->len < d->p->conf->bufsize;
 }
 
+/* How much the next dir_fill() asks for */
+static size_t fill_room(const struct pump_dir *d)
+{
+	if (d->use_splice)
+		return d->pipefd[0] < 0 ? d->p->conf->bufsize : d->pipecap - d->inpipe;
+	return d->buf ? d->p->conf->bufsize - d->off - d->len : d->p->conf->bufsize;
+}
+
 static void account(struct pump_dir *d, size_t n)
 {
 	d->bytes += n;
@@ -352,6 +360,13 @@ static void check_end(struct pump *p)
 		loop_timer_arm(p->loop, &p->linger_timer, util_now() + p->conf->linger);
 }
 
+static bool other_done(const struct pump_dir *d)
+{
+	const struct pump_dir *o = &d->p->dir[1 - d->index];
+
+	return !o->active || o->done;
+}
+
 static void dir_finish(struct pump_dir *d)
 {
 	struct pump_side *to = d->to;
@@ -364,7 +379,10 @@ static void dir_finish(struct pump_dir *d)
 	/* a pipe or stdout is closed by the shutdown: stop watching it first */
 	if (to->ww.added && !(to->ep.flags & EP_SOCKET))
 		loop_del(d->p->loop, &to->ww);
-	endpoint_shutdown_wr(&to->ep);
+	/* when the other direction is over too, close() right after sends
+	 * the FIN of an owned socket: no shutdown needed */
+	if (!(to->ep.flags & EP_OWNED_SOCKET) || !other_done(d))
+		endpoint_shutdown_wr(&to->ep);
 	check_end(d->p);
 }
 
@@ -415,6 +433,8 @@ static bool dir_run(struct pump_dir *d)
 
 	if (!d->active || d->done)
 		return true;
+	bool drained = false;
+
 	for (int round = 0; round < DIR_WORK_MAX; round++) {
 		bool progress = false;
 		ssize_t n;
@@ -428,10 +448,16 @@ static bool dir_run(struct pump_dir *d)
 				return false;
 			}
 		}
-		if (!d->eof && !d->paused && has_room(d)) {
+		if (!d->eof && !d->paused && !drained && has_room(d)) {
+			size_t want = fill_room(d);
+
 			n = dir_fill(d);
 			if (n > 0) {
 				progress = true;
+				/* a short read emptied the socket: don't ask again just
+				 * to hear EAGAIN; the level-triggered loop calls back
+				 * when more comes */
+				drained = (size_t)n < want;
 				if (!d->use_splice) {
 					if (d->p->conf->dump)
 						dump(d, (unsigned char *)d->buf + d->off + d->len, (size_t)n);
@@ -562,8 +588,14 @@ static void pump_finish(struct pump *p, int status)
 	loop_timer_cancel(p->loop, &p->idle_timer);
 	loop_timer_cancel(p->loop, &p->connect_timer);
 	for (int i = 0; i < 2; i++) {
+		const struct endpoint *ep = &p->side[i].ep;
+
 		loop_timer_cancel(p->loop, &p->dir[i].eof_timer);
-		loop_del(p->loop, &p->side[i].rw);
+		/* a socket only we hold leaves epoll by itself when closed below */
+		if ((ep->flags & EP_OWNED_SOCKET) && !ep->ops)
+			loop_forget(p->loop, &p->side[i].rw);
+		else
+			loop_del(p->loop, &p->side[i].rw);
 		loop_del(p->loop, &p->side[i].ww);
 		pipe_put(&p->dir[i]);
 		buf_put(&p->dir[i]);
@@ -588,7 +620,8 @@ static int watch_side(struct pump *p, struct pump_side *side)
 	side->rw = (struct loop_watch){ .fd = ep->rfd, .fn = side_event, .arg = side };
 	side->ww = (struct loop_watch){ .fd = ep->wfd, .fn = side_event, .arg = side };
 	if (ep->rfd >= 0) {
-		util_set_nonblock(ep->rfd, true);
+		if (!(ep->flags & EP_NONBLOCK))
+			util_set_nonblock(ep->rfd, true);
 		rc = loop_add(p->loop, &side->rw, 0);
 		if (rc < 0)
 			return rc;
@@ -650,10 +683,10 @@ int pump_start(struct loop *loop, const struct pump_conf *conf,
 			    (conf->only_dir < 0 || conf->only_dir == i);
 		splice_ok = conf->splice && conf->dump == DUMP_NONE &&
 			    !d->from->ep.ops && !d->to->ep.ops;
-		/* a connect in flight will be a socket */
+		/* known sockets (accepted, connected, in flight) need no fstat */
 		d->use_splice = splice_ok &&
-			(d->from->ep.flags & EP_CONNECTING || util_is_splice_capable(d->from->ep.rfd)) &&
-			(d->to->ep.flags & EP_CONNECTING || util_is_splice_capable(d->to->ep.wfd));
+			(d->from->ep.flags & EP_SOCKET || util_is_splice_capable(d->from->ep.rfd)) &&
+			(d->to->ep.flags & EP_SOCKET || util_is_splice_capable(d->to->ep.wfd));
 		loop_timer_init(&d->eof_timer, eof_poll, d);
 	}
 	pump_totals.started++;

@@ -64,6 +64,8 @@ struct relay {
 	unsigned long long max_children;
 	/* multi mode */
 	unsigned long long active;
+	/* RIGHT wants to know who connected (EXEC's environment) */
+	bool want_peer;
 	/* signals */
 	struct loop_watch sigwatch;
 };
@@ -234,7 +236,8 @@ static int start_pump(struct relay *r, struct endpoint *left, const struct peer_
 static void accepted_endpoint(struct relay *r, int fd, struct endpoint *ep)
 {
 	endpoint_init(ep, r->left);
-	endpoint_set_fd(ep, fd, EP_SOCKET);
+	/* sock_accept() made it non-blocking */
+	endpoint_set_fd(ep, fd, EP_SOCKET | EP_OWNED_SOCKET | EP_NONBLOCK);
 	if (opt_get_flag(r->left, &opt_ignoreeof, false))
 		ep->flags |= EP_IGNOREEOF;
 }
@@ -322,11 +325,11 @@ static void accept_event(struct loop *loop, struct loop_watch *w, unsigned event
 	struct relay *r = w->arg;
 
 	for (int i = 0; i < ACCEPT_BATCH && r->lfd >= 0 && !r->paused; i++) {
-		struct peer_info peer;
+		struct peer_info peer = { .addr = "" };
 		struct endpoint left;
 		int fd, rc;
 
-		rc = sock_accept(r->left, r->lfd, &fd, &peer);
+		rc = sock_accept(r->left, r->lfd, &fd, r->want_peer ? &peer : NULL);
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
 			return;
 		if (rc == -EACCES || rc == -ECONNABORTED || rc == -EINTR || rc == -EPROTO)
@@ -431,6 +434,8 @@ int relay_run(const struct relay_conf *conf, struct addr_spec *left, struct addr
 	struct relay r = { .conf = conf, .left = left, .right = right, .lfd = -1 };
 	int status;
 
+	for (const struct addr_spec *s = right; s; s = s->dual)
+		r.want_peer |= (s->type->flags & ADDR_PEER_ENV) != 0;
 	if (signals_setup() < 0) {
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		return 1;

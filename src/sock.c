@@ -421,10 +421,15 @@ static int try_targets(const struct addr_spec *spec, const struct sock_target *t
 	char where[160];
 
 	for (size_t i = first; i < n; i++) {
+		int fd;
+
 		fail_why[0] = '\0';
-		sock_format((const struct sockaddr *)&t[i].sa, t[i].len, where, sizeof(where));
-		log_notice("%s: connecting to %s", spec->text, where);
-		int fd = connect_one(spec, &t[i], async);
+		where[0] = '\0';
+		if (log_enabled(LOG_LVL_NOTICE) || n > 1) {
+			sock_format((const struct sockaddr *)&t[i].sa, t[i].len, where, sizeof(where));
+			log_notice("%s: connecting to %s", spec->text, where);
+		}
+		fd = connect_one(spec, &t[i], async);
 
 		if (fd >= 0) {
 			*used = i;
@@ -444,7 +449,12 @@ static int try_targets(const struct addr_spec *spec, const struct sock_target *t
 static void connected(const struct addr_spec *spec, int fd, bool in_flight,
 		      struct endpoint *ep)
 {
-	if (!in_flight) {
+	const struct sock_priv *p = spec->priv;
+	/* connect_one() made all but unix sockets non-blocking */
+	unsigned nonblock = p->targets && p->targets[0].sa.ss_family != AF_UNIX &&
+			    in_flight ? EP_NONBLOCK : 0;
+
+	if (!in_flight && log_enabled(LOG_LVL_NOTICE)) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char where[160];
@@ -454,7 +464,8 @@ static void connected(const struct addr_spec *spec, int fd, bool in_flight,
 			log_notice("%s: connected to %s", spec->text, where);
 		}
 	}
-	endpoint_set_fd(ep, fd, EP_SOCKET | (in_flight ? EP_CONNECTING : 0));
+	endpoint_set_fd(ep, fd, EP_SOCKET | EP_OWNED_SOCKET | nonblock |
+				(in_flight ? EP_CONNECTING : 0));
 }
 
 /**
@@ -643,7 +654,8 @@ static void fill_peer(int fd, const struct sockaddr *sa, socklen_t len, struct p
 
 /**
  * sock_accept() - accept one connection and check it against range=
- * @peer:	filled with who connected, for EXEC's environment
+ * @peer:	filled with who connected, for EXEC's environment; NULL when
+ *		nobody will read it (saves a getsockname per connection)
  * Return: 0 with the connection in @fdp; -EAGAIN when none is waiting on a
  *	   non-blocking listener; -EACCES after refusing a peer (logged,
  *	   closed); another negative errno on failure
@@ -655,19 +667,23 @@ int sock_accept(const struct addr_spec *spec, int lfd, int *fdp, struct peer_inf
 	char who[160];
 	int fd;
 
-	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	sock_format((struct sockaddr *)&ss, sl, who, sizeof(who));
 	if (spec->type->peer_allowed && !spec->type->peer_allowed(spec, (struct sockaddr *)&ss, sl)) {
+		sock_format((struct sockaddr *)&ss, sl, who, sizeof(who));
 		log_warn("%s: refused connection from %s (not in range=)", spec->text, who);
 		close(fd);
 		return -EACCES;
 	}
-	log_notice("%s: accepted connection from %s", spec->text, who);
+	if (log_enabled(LOG_LVL_NOTICE)) {
+		sock_format((struct sockaddr *)&ss, sl, who, sizeof(who));
+		log_notice("%s: accepted connection from %s", spec->text, who);
+	}
 	if (spec->type->accepted)
 		spec->type->accepted(spec, fd);
-	fill_peer(fd, (struct sockaddr *)&ss, sl, peer);
+	if (peer)
+		fill_peer(fd, (struct sockaddr *)&ss, sl, peer);
 	*fdp = fd;
 	return 0;
 }
@@ -678,14 +694,13 @@ int sock_accept(const struct addr_spec *spec, int lfd, int *fdp, struct peer_inf
  */
 int sock_listen_accept_once(struct addr_spec *spec, struct endpoint *ep)
 {
-	struct peer_info peer;
 	int lfd, fd = -1, rc;
 
 	rc = spec->type->listen(spec, &lfd);
 	if (rc < 0)
 		return rc;
 	do {
-		rc = sock_accept(spec, lfd, &fd, &peer);
+		rc = sock_accept(spec, lfd, &fd, NULL);
 		if (rc == -EINTR && util_quit)
 			break;
 	} while (rc == -EACCES || rc == -EINTR || rc == -ECONNABORTED);
@@ -698,6 +713,6 @@ int sock_listen_accept_once(struct addr_spec *spec, struct endpoint *ep)
 			log_err("%s: accept: %s", spec->text, strerror(-rc));
 		return rc;
 	}
-	endpoint_set_fd(ep, fd, EP_SOCKET);
+	endpoint_set_fd(ep, fd, EP_SOCKET | EP_OWNED_SOCKET | EP_NONBLOCK);
 	return 0;
 }

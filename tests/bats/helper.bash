@@ -62,12 +62,18 @@ start_bg() {
 	LAST_PID=$!
 }
 
-# stop_pid PID - SIGTERM, then wait for it; prints its exit status
+# exit_status PID - wait for PID (a background job of this test) and set
+# STATUS to its exit status (128+N if killed by signal N).  Call it
+# directly, not inside $(...): a subshell cannot wait for its parent's job.
+exit_status() {
+	STATUS=0
+	wait "$1" 2>/dev/null || STATUS=$?
+}
+
+# stop_pid PID - SIGTERM, then exit_status: "stop_pid $P; [ $STATUS = 0 ]"
 stop_pid() {
-	local pid=$1 rc=0
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || rc=$?
-	echo "$rc"
+	kill -TERM "$1" 2>/dev/null || true
+	exit_status "$1"
 }
 
 # count_children PID - live children of PID (zombies included)
