@@ -24,15 +24,19 @@
 #include "log.h"
 #include "sock.h"
 
+static const struct opt_desc opt_acceptfd_range = { "range", OPT_STRING, OPTF_LIST, 0, 0, "LIST",
+	"accept only these peers: ADDR[/PREFIX] entries for an IP socket, CIDs "
+	"(N, N-M) for a vsock one" };
+
 /* the launcher chose the backlog: no backlog= here */
 static const struct opt_desc *const acceptfd_opts[] = {
-	&opt_fork, &opt_multi, &opt_max_children, &opt_range, NULL,
+	&opt_fork, &opt_multi, &opt_max_children, &opt_acceptfd_range, NULL,
 };
 
 static int acceptfd_prepare(struct addr_spec *spec, struct errbuf *err)
 {
 	struct sock_priv *p = sock_priv_new(spec, err);
-	const char *range = opt_get_str(spec, &opt_range);
+	const char *range = opt_get_str(spec, &opt_acceptfd_range);
 	unsigned long long fd;
 	int listening = 0;
 	socklen_t len = sizeof(listening);

@@ -14,9 +14,13 @@
 
 #include "addr-types.h"
 
-#define STUB(tname, tparams, n, what)						\
+/* A type this binary lacks: its name still parses, to say why */
+#define STUB(tname, tparams, n, what, why)					\
 	(&(const struct addr_type){ .name = tname, .params = tparams,		\
-				    .nparams = n, .flags = ADDR_STUB, .summary = what })
+				    .nparams = n, .flags = ADDR_STUB, .summary = what, \
+				    .unavailable = why })
+#define NOT_BUILT(lib)	"not built in (this vrelay was configured --without-" lib ")"
+#define NOT_YET		"not implemented in this version of vrelay yet"
 
 const struct addr_type *const addr_types[] = {
 	&addr_stdio,
@@ -45,14 +49,21 @@ const struct addr_type *const addr_types[] = {
 	&addr_hvsock_connect,
 	&addr_hvsock_listen,
 #ifndef WITH_OPENSSL
-	STUB("OPENSSL", "host:port", 2, "TLS client"),
-	STUB("OPENSSL-LISTEN", "port", 1, "TLS server"),
+	STUB("OPENSSL", "host:port", 2, "TLS client", NOT_BUILT("openssl")),
+	STUB("OPENSSL-LISTEN", "port", 1, "TLS server", NOT_BUILT("openssl")),
+#else
+	STUB("OPENSSL", "host:port", 2, "TLS client", NOT_YET),
+	STUB("OPENSSL-LISTEN", "port", 1, "TLS server", NOT_YET),
 #endif
 #ifndef WITH_READLINE
-	STUB("READLINE", NULL, 0, "line editing and history on the terminal"),
+	STUB("READLINE", NULL, 0, "line editing and history on the terminal", NOT_BUILT("readline")),
+#else
+	STUB("READLINE", NULL, 0, "line editing and history on the terminal", NOT_YET),
 #endif
 #ifndef WITH_SLIRP
-	STUB("NAT", NULL, 0, "built-in user-mode network"),
+	STUB("NAT", NULL, 0, "built-in user-mode network", NOT_BUILT("slirp")),
+#else
+	STUB("NAT", NULL, 0, "built-in user-mode network", NOT_YET),
 #endif
 	NULL,
 };

@@ -35,7 +35,7 @@
 static const struct opt_desc opt_buffer_size = { "buffer-size", OPT_SIZE, 0, 4096, 1ULL << 31,
 	"BYTES", "SO_VM_SOCKETS_BUFFER_SIZE (and its maximum) for the connection" };
 static const struct opt_desc opt_vsock_bind = { "bind", OPT_STRING, 0, 0, 0, "[CID][:PORT]",
-	"local CID and/or port" };
+	"local CID (listeners), or CID and/or port to connect from" };
 static const struct opt_desc opt_vsock_range = { "range", OPT_STRING, OPTF_LIST, 0, 0, "CIDS",
 	"accept only peers with these CIDs: N or N-M entries, comma-separated" };
 
@@ -125,7 +125,7 @@ int vsock_parse_cid_ranges(struct sock_priv *p, const char *text, struct errbuf 
 		if (!rc && dash)
 			rc = vsock_parse_cid(dash + 1, &hi, err);
 		if (!rc && hi < lo)
-			rc = err_set(err, "range: %u-%u is empty", lo, hi);
+			rc = err_set(err, "%u-%u is empty", lo, hi);
 		if (!rc) {
 			p->cids[p->ncids][0] = lo;
 			p->cids[p->ncids++][1] = hi;
@@ -204,6 +204,9 @@ int vsock_setup(struct addr_spec *spec, uint32_t cid, uint32_t port, struct errb
 	if (addr_is_listener(spec)) {
 		uint32_t bcid = VSOCK_CID_ANY;
 
+		if (bind && strchr(bind, ':'))
+			return err_set(err, "bind: a listener takes its port from the address; "
+				       "bind= gives only the CID");
 		if (bind && *bind && vsock_parse_cid(bind, &bcid, err) < 0)
 			return err_prefix(err, "bind");
 		fill_sa(&p->sa, &p->salen, bcid, port);
@@ -235,18 +238,25 @@ int vsock_setup(struct addr_spec *spec, uint32_t cid, uint32_t port, struct errb
 
 /**
  * vsock_allow_only() - restrict a listener's peers to @cid (HVSOCK-LISTEN
- *			with a VmId other than wildcard)
+ *			with a VmId other than wildcard); with range= too, the
+ *			CID must be in it: both limits hold
  */
 int vsock_allow_only(struct addr_spec *spec, uint32_t cid, struct errbuf *err)
 {
 	struct sock_priv *p = spec->priv;
-	uint32_t (*cids)[2] = realloc(p->cids, (p->ncids + 1) * sizeof(*p->cids));
+	bool in_range = p->ncids == 0;
 
-	if (!cids)
+	for (size_t i = 0; i < p->ncids; i++)
+		if (cid >= p->cids[i][0] && cid <= p->cids[i][1])
+			in_range = true;
+	if (!in_range)
+		return err_set(err, "range: the VmId's CID %u is not in it: no peer could connect", cid);
+	free(p->cids);
+	p->cids = calloc(1, sizeof(*p->cids));
+	if (!p->cids)
 		return err_set(err, "out of memory");
-	p->cids = cids;
-	p->cids[p->ncids][0] = p->cids[p->ncids][1] = cid;
-	p->ncids++;
+	p->cids[0][0] = p->cids[0][1] = cid;
+	p->ncids = 1;
 	return 0;
 }
 

@@ -213,6 +213,8 @@ static int mux_connect_prepare(struct addr_spec *spec, struct errbuf *err)
 	if (parse_port(spec->params[1], &port, err) < 0 ||
 	    unix_prepare_path(spec, spec->params[0], false, false, err) < 0)
 		return -EINVAL;
+	if (opt_find(spec, &opt_reply_timeout) && opt_get_secs(spec, &opt_reply_timeout, 0) <= 0)
+		return err_set(err, "reply-timeout: must be more than 0 seconds");
 	p = spec->priv;
 	mc = calloc(1, sizeof(*mc));
 	if (!mc)

@@ -101,6 +101,15 @@ static const struct opt_desc *find_option(const struct addr_type *type, const ch
 	return NULL;
 }
 
+/* Is @name an option of any type?  Then it is no continuation of a list */
+static bool known_option_name(const char *name)
+{
+	for (const struct addr_type *const *t = addr_types; *t; t++)
+		if (find_option(*t, name))
+			return true;
+	return false;
+}
+
 static bool all_digits(const char *s)
 {
 	if (!*s)
@@ -124,7 +133,8 @@ static int add_option(struct addr_spec *spec, char *word, struct errbuf *err)
 	desc = find_option(spec->type, word);
 	if (eq)
 		*eq = '=';
-	if (!desc && prev && (prev->desc->flags & OPTF_LIST) && prev->text) {
+	if (!desc && prev && (prev->desc->flags & OPTF_LIST) && prev->text &&
+	    !(!eq && known_option_name(word))) {
 		/* "range=3-10,42": the 42 belongs to the list before it */
 		size_t a = strlen(prev->text), b = strlen(word);
 		char *joined = realloc(prev->text, a + b + 2);
@@ -215,8 +225,7 @@ static int parse_single(struct addr_spec *spec, const char *text, struct errbuf 
 			goto out;
 	}
 	if (spec->type->flags & ADDR_STUB) {
-		err_set(err, "%s: not built in (this vrelay was configured without it)",
-			spec->type->name);
+		err_set(err, "%s: %s", spec->type->name, spec->type->unavailable);
 		goto out;
 	}
 	for (unsigned i = 0; i < spec->nopts; i++)
@@ -422,7 +431,7 @@ void addr_print_types(void)
 		print_syntax(*t, syntax, sizeof(syntax));
 		printf("  %-36s %s%s%s%s%s\n", syntax, (*t)->summary,
 		       *aliases ? " [" : "", aliases, *aliases ? "]" : "",
-		       ((*t)->flags & ADDR_STUB) ? " (not built in)" : "");
+		       ((*t)->flags & ADDR_STUB) ? " (unavailable)" : "");
 	}
 }
 
@@ -438,8 +447,9 @@ int addr_print_type_help(const char *name)
 	if (!t)
 		return -ENOENT;
 	print_syntax(t, syntax, sizeof(syntax));
-	printf("%s\n  %s%s\n", syntax, t->summary,
-	       (t->flags & ADDR_STUB) ? " (not built in)" : "");
+	printf("%s\n  %s\n", syntax, t->summary);
+	if (t->flags & ADDR_STUB)
+		printf("  unavailable: %s\n", t->unavailable);
 	if (t->aliases[0]) {
 		printf("Aliases:");
 		for (unsigned i = 0; t->aliases[i]; i++)

@@ -42,6 +42,7 @@ struct peer_info {
  * @nparams:	how many parameters it takes
  * @flags:	ADDR_*
  * @summary:	one line for "vrelay -h"
+ * @unavailable: for ADDR_STUB types: why this binary lacks it
  * @opts:	NULL-terminated lists of the options it takes, shared lists
  *		(listen, connect, socket …) first
  * @prepare:	check parameters and options, fill @spec->priv; no I/O but
@@ -63,6 +64,7 @@ struct addr_type {
 	unsigned nparams;
 	unsigned flags;
 	const char *summary;
+	const char *unavailable;
 	const struct opt_desc *const *opts[ADDR_MAX_OPT_LISTS];
 	int (*prepare)(struct addr_spec *spec, struct errbuf *err);
 	int (*open)(struct addr_spec *spec, const struct peer_info *peer,

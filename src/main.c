@@ -112,12 +112,14 @@ static int check_pair(struct addr_spec *left, struct addr_spec *right, bool mult
 			return -1;
 		}
 	}
-	if ((multi || opt_get_flag(left, &opt_multi, false)) &&
-	    (opt_find(right, &opt_retry) || opt_get_flag(right, &opt_forever, false))) {
-		/* one process serves everyone: it cannot sleep between retries */
-		log_err("%s: retry and forever do not apply in the many-connections mode",
-			right->text);
-		return -1;
+	for (const struct addr_spec *half = right; half; half = half->dual) {
+		if ((multi || opt_get_flag(left, &opt_multi, false)) &&
+		    (opt_find(half, &opt_retry) || opt_get_flag(half, &opt_forever, false))) {
+			/* one process serves everyone: it cannot sleep between retries */
+			log_err("%s: retry and forever do not apply in the many-connections mode",
+				right->text);
+			return -1;
+		}
 	}
 	if (opt_get_flag(left, &opt_fork, false) && opt_get_flag(left, &opt_multi, false)) {
 		log_err("%s: fork and multi exclude each other", left->text);
@@ -224,6 +226,11 @@ int relay_main(int argc, char **argv)
 	if (multi && addr_is_listener(spec[0]) && !spec[0]->dual &&
 	    !opt_find(spec[0], &opt_multi)) {
 		/* -M is the global spelling of the listener's "multi" */
+		if (spec[0]->nopts == ADDR_MAX_OPTS) {
+			log_err("%s: too many options for -M to add multi (at most %d)",
+				spec[0]->text, ADDR_MAX_OPTS);
+			goto out;
+		}
 		spec[0]->opts[spec[0]->nopts++] =
 			(struct opt_value){ .desc = &opt_multi, .num = 1 };
 	}

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -138,6 +139,14 @@ void sock_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t siz
 			return;
 		}
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		if (in6->sin6_scope_id) {
+			char ifname[IF_NAMESIZE];
+
+			if (!if_indextoname(in6->sin6_scope_id, ifname))
+				snprintf(ifname, sizeof(ifname), "%u", in6->sin6_scope_id);
+			snprintf(buf, size, "[%s%%%s]:%u", host, ifname, ntohs(in6->sin6_port));
+			return;
+		}
 		snprintf(buf, size, "[%s]:%u", host, ntohs(in6->sin6_port));
 		return;
 	}

@@ -42,12 +42,31 @@ static void escape(const char *s, char *out, size_t size)
 {
 	size_t n = 0;
 
+	if (size < 3)
+		return;
 	for (; *s && n + 2 < size; s++) {
 		if (strchr(":,!'\"\\[]", *s))
 			out[n++] = '\\';
 		out[n++] = *s;
 	}
 	out[n] = '\0';
+}
+
+/*
+ * In "ssh unix/run/vm.sock" the slash after "unix" separates; the path is
+ * /run/vm.sock.  A path that already starts with / or ./ is kept as it is,
+ * so "unix//abs" and "unix/./rel" work too.
+ */
+static void host_path(const char *p, char *out, size_t size)
+{
+	char abs[1024];
+
+	if (p[0] == '/' || (p[0] == '.' && p[1] == '/'))
+		escape(p, out, size);
+	else {
+		snprintf(abs, sizeof(abs), "/%s", p);
+		escape(abs, out, size);
+	}
 }
 
 /**
@@ -63,7 +82,7 @@ static int build_address(const char *host, const char *port, char *out, size_t s
 		escape(host + 6, a, sizeof(a));
 		snprintf(out, size, "VSOCK-CONNECT:%s:%s", a, port);
 	} else if (!strncmp(host, "vsock-mux/", 10)) {
-		escape(host + 10, a, sizeof(a));
+		host_path(host + 10, a, sizeof(a));
 		snprintf(out, size, "VSOCK-MUX:%s:%s", a, port);
 	} else if (!strncmp(host, "hyperkit/", 9)) {
 		/* hyperkit/DIR/CID: the CID is after the last slash */
@@ -72,11 +91,11 @@ static int build_address(const char *host, const char *port, char *out, size_t s
 		if (!slash || slash == rest)
 			return -EINVAL;
 		snprintf(b, sizeof(b), "%.*s", (int)(slash - rest), rest);
-		escape(b, a, sizeof(a));
+		host_path(b, a, sizeof(a));
 		escape(slash + 1, b, sizeof(b));
 		snprintf(out, size, "HYPERKIT-UNIX:%s:%s:%s", a, b, port);
 	} else if (!strncmp(host, "unix/", 5)) {
-		escape(host + 5, a, sizeof(a));
+		host_path(host + 5, a, sizeof(a));
 		snprintf(out, size, "UNIX-CONNECT:%s", a);
 	} else {
 		return -EINVAL;
@@ -123,8 +142,8 @@ int ssh_proxy_main(int argc, char **argv)
 			fdpass = 1;
 		else if (!strcmp(argv[i], "--no-fdpass"))
 			fdpass = 0;
-		else if (!strcmp(argv[i], "-d"))
-			debug++;
+		else if (argv[i][1] == 'd' && strspn(argv[i] + 1, "d") == strlen(argv[i] + 1))
+			debug += (int)strlen(argv[i] + 1);
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage();
 			return 0;
