@@ -76,15 +76,23 @@ static int check_host(const char *host, struct errbuf *err)
 	return 0;
 }
 
-/* A port number, or a service name from /etc/services */
-static int check_port(const char *port, unsigned long long min, struct errbuf *err)
+/*
+ * A port number, or a service name from /etc/services.  A number may be
+ * written as the grammar allows numbers (0x50 too); it is rewritten in
+ * decimal in @port, which is what getaddrinfo() understands.
+ */
+static int check_port(char *port, size_t size, unsigned long long min, struct errbuf *err)
 {
 	unsigned long long v;
 
 	if (!*port)
 		return err_set(err, "port: empty");
-	if (isdigit((unsigned char)port[0]))
-		return util_check_number(err, "port", port, min, 65535, &v);
+	if (isdigit((unsigned char)port[0]) || port[0] == '-' || port[0] == '+') {
+		if (util_check_number(err, "port", port, min, 65535, &v) < 0)
+			return -EINVAL;
+		snprintf(port, size, "%llu", v);
+		return 0;
+	}
 	if (!getservbyname(port, "tcp"))
 		return err_set(err, "port: unknown service \"%s\"", port);
 	return 0;
@@ -159,7 +167,7 @@ static int parse_bind(struct sock_priv *p, const char *text, int family, bool li
 	}
 	if (port && listen)
 		rc = err_set(err, "bind: a listener takes its port from the address, not from bind=");
-	else if (port && check_port(port, 0, err) < 0)
+	else if (port && check_port(port, strlen(port) + 1, 0, err) < 0)
 		rc = -EINVAL;
 	else if (lookup(*host ? host : NULL, port ? port : "0", family, AI_PASSIVE, &t, &n, &why) < 0 || !n)
 		rc = err_set(err, "bind: cannot use \"%s\": %s", text, why ? why : "no address");
@@ -186,7 +194,7 @@ static int tcp_connect_prepare(struct addr_spec *spec, struct errbuf *err)
 	p->port = strdup(spec->params[1]);
 	if (!p->host || !p->port)
 		return err_set(err, "out of memory");
-	if (check_host(p->host, err) < 0 || check_port(p->port, 1, err) < 0)
+	if (check_host(p->host, err) < 0 || check_port(p->port, strlen(p->port) + 1, 1, err) < 0)
 		return -EINVAL;
 	if (bind && parse_bind(p, bind, p->family, false, err) < 0)
 		return -EINVAL;
@@ -223,9 +231,11 @@ static int tcp_listen_prepare(struct addr_spec *spec, struct errbuf *err)
 	if (!p)
 		return -ENOMEM;
 	p->family = family = type_family(spec->type);
-	if (check_port(spec->params[0], 0, err) < 0)
-		return -EINVAL;
 	p->port = strdup(spec->params[0]);
+	if (!p->port)
+		return err_set(err, "out of memory");
+	if (check_port(p->port, strlen(p->port) + 1, 0, err) < 0)
+		return -EINVAL;
 	if (range && sock_parse_ip_ranges(range, &p->ranges, &p->nranges, err) < 0)
 		return -EINVAL;
 	if (bind) {

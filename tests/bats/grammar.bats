@@ -20,7 +20,8 @@ vr() {
 # picked it and has gone away again)
 closed_port() {
 	start_relay closed TCP4-LISTEN:0,bind=127.0.0.1 STDIO </dev/null >/dev/null
-	[ "$(stop_pid "$RELAY_PID")" = 0 ]
+	stop_pid "$RELAY_PID"
+	[ "$STATUS" = 0 ]
 	echo "$PORT"
 }
 
@@ -88,6 +89,11 @@ closed_port() {
 	[ "$output" = 'vrelay: UNIX:s,nodelay: unknown option "nodelay" for UNIX-CONNECT (see vrelay -h UNIX-CONNECT)' ]
 }
 
+@test "usage: connect-timeout on UNIX-CONNECT" {
+	run -2 vr UNIX:s,connect-timeout=1 -
+	[ "$output" = 'vrelay: UNIX:s,connect-timeout=1: unknown option "connect-timeout" for UNIX-CONNECT (see vrelay -h UNIX-CONNECT)' ]
+}
+
 @test "usage: ignoreeof is the only option STDIO takes" {
 	run -2 vr -,nodelay -
 	[ "$output" = 'vrelay: -,nodelay: unknown option "nodelay" for STDIO (see vrelay -h STDIO)' ]
@@ -137,6 +143,13 @@ closed_port() {
 	run -2 vr TCP:nosuch.invalid:80 -
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == 'vrelay: TCP:nosuch.invalid:80: host: cannot resolve "nosuch.invalid": '* ]]
+}
+
+@test "usage: a host name longer than 253 characters" {
+	local h
+	h=$(printf 'a%.0s' {1..254})
+	run -2 vr "TCP:$h:80" -
+	[ "$output" = "vrelay: TCP:$h:80: host: name too long (254 > 253)" ]
 }
 
 @test "usage: an empty host" {
@@ -231,6 +244,11 @@ closed_port() {
 	[ "$output" = 'vrelay: TCP-LISTEN:0,backlog=: backlog: missing value (backlog=N)' ]
 }
 
+@test "usage: mode without its value" {
+	run -2 vr UNIX-LISTEN:s,mode -
+	[ "$output" = 'vrelay: UNIX-LISTEN:s,mode: mode: missing value (mode=OCTAL)' ]
+}
+
 @test "usage: range=10.0.0.0/33" {
 	run -2 vr TCP-LISTEN:0,range=10.0.0.0/33 -
 	[ "$output" = 'vrelay: TCP-LISTEN:0,range=10.0.0.0/33: range: prefix length "33" not in 0..32' ]
@@ -286,21 +304,21 @@ closed_port() {
 	local p
 	p=$(printf 'a%.0s' {1..108})
 	run -2 vr "UNIX-LISTEN:$p" -
-	[ "$output" = "vrelay: UNIX-LISTEN:$p: path: too long (108 bytes, at most 107)" ]
+	[ "$output" = "vrelay: UNIX-LISTEN:$p: path: too long (108 bytes, at most 107): \"$p\"" ]
 	[ ! -e "$p" ]
 }
 
 @test "usage: unix path too long for UNIX-CONNECT too" {
 	local p="$BATS_TEST_TMPDIR/$(printf 'b%.0s' {1..120})"
 	run -2 vr - "UNIX-CONNECT:$p"
-	[ "$output" = "vrelay: UNIX-CONNECT:$p: path: too long (${#p} bytes, at most 107)" ]
+	[ "$output" = "vrelay: UNIX-CONNECT:$p: path: too long (${#p} bytes, at most 107): \"$p\"" ]
 }
 
 @test "usage: abstract name longer than 106 bytes" {
 	local n
 	n=$(printf 'a%.0s' {1..107})
 	run -2 vr "ABSTRACT-LISTEN:$n" -
-	[ "$output" = "vrelay: ABSTRACT-LISTEN:$n: name: too long (107 bytes, at most 106)" ]
+	[ "$output" = "vrelay: ABSTRACT-LISTEN:$n: name: too long (107 bytes, at most 106): \"$n\"" ]
 }
 
 @test "usage: UNIX-LISTEN in a directory that does not exist" {
@@ -326,6 +344,11 @@ closed_port() {
 	[ "$output" = 'vrelay: 98: fd 98 is not open' ]
 }
 
+@test "usage: FD:1048576 is out of range" {
+	run -2 vr FD:1048576 -
+	[ "$output" = 'vrelay: FD:1048576: fd: out of range (0..1048575)' ]
+}
+
 @test "usage: FD:abc" {
 	run -2 vr FD:abc -
 	[ "$output" = 'vrelay: FD:abc: fd: invalid number "abc"' ]
@@ -341,7 +364,9 @@ closed_port() {
 	run -2 timeout 10 python3 -c '
 import os, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-os.dup2(s.fileno(), 5)
+if s.fileno() != 5:
+    os.dup2(s.fileno(), 5)
+os.set_inheritable(5, True)
 os.execv(sys.argv[1], [sys.argv[1], "ACCEPT-FD:5", "-"])
 ' "$VRELAY" </dev/null
 	[ "$output" = 'vrelay: ACCEPT-FD:5: fd 5 is a socket, but not a listening one' ]
@@ -389,6 +414,16 @@ os.execv(sys.argv[1], [sys.argv[1], "ACCEPT-FD:5", "-"])
 @test "usage: -M together with fork" {
 	run -2 vr -M TCP-LISTEN:0,fork -
 	[ "$output" = 'vrelay: TCP-LISTEN:0,fork: fork and -M (multi) exclude each other' ]
+}
+
+@test "usage: retry on the right with -M" {
+	run -2 vr -M TCP-LISTEN:0 TCP:127.0.0.1:80,retry=3
+	[ "$output" = 'vrelay: TCP:127.0.0.1:80,retry=3: retry and forever do not apply in the many-connections mode' ]
+}
+
+@test "usage: forever on the right with multi" {
+	run -2 vr TCP-LISTEN:0,multi TCP:127.0.0.1:80,forever
+	[ "$output" = 'vrelay: TCP:127.0.0.1:80,forever: retry and forever do not apply in the many-connections mode' ]
 }
 
 @test "usage: fork on the second address" {
@@ -469,6 +504,11 @@ os.execv(sys.argv[1], [sys.argv[1], "ACCEPT-FD:5", "-"])
 @test "usage: -lf into a directory that does not exist" {
 	run -2 vr -lf "$BATS_TEST_TMPDIR/nodir/log" - -
 	[ "$output" = "vrelay: -lf $BATS_TEST_TMPDIR/nodir/log: No such file or directory" ]
+}
+
+@test "usage: -ly with an unknown facility" {
+	run -2 vr -lyfoo - -
+	[ "$output" = 'vrelay: -lyfoo: unknown facility (daemon, user, local0..local7) (vrelay -h shows the usage)' ]
 }
 
 @test "usage: one address only" {
@@ -677,7 +717,20 @@ os.execv(sys.argv[1], [sys.argv[1], "ACCEPT-FD:5", "-"])
 	[ "$output" = admitted ]
 	run timeout 5 socat -t 5 - "TCP4:127.0.0.1:$PORT,bind=127.0.0.2" </dev/null
 	[ "$output" != admitted ]
-	wait_until 5 grep -q "refused connection from \[::ffff:127.0.0.2\]:" "$BATS_TEST_TMPDIR/r.log"
+	wait_until 5 grep -q "refused connection from 127.0.0.2:" "$BATS_TEST_TMPDIR/r.log"
+}
+
+@test "grammar: a port TCP-LISTEN takes in hex (0x...), TCP-CONNECT takes too" {
+	local port hex
+	port=$(closed_port)
+	hex=$(printf '0x%x' "$port")
+	start_relay h "TCP4-LISTEN:$hex,bind=127.0.0.1" SYSTEM:'echo hex'
+	grep -q "listening on 127.0.0.1:$port\$" "$BATS_TEST_TMPDIR/h.log"
+	run vr -t 5 - "TCP:127.0.0.1:$hex"
+	# the host is fine: an error must not blame it
+	[[ "$output" != *'host: cannot resolve "127.0.0.1"'* ]]
+	[ "$status" -eq 0 ]
+	[ "$output" = hex ]
 }
 
 # ---- help, version, applets ---------------------------------------------------------------------
@@ -708,7 +761,7 @@ os.execv(sys.argv[1], [sys.argv[1], "ACCEPT-FD:5", "-"])
 	[ "${lines[0]}" = "TCP-LISTEN:port" ]
 	[ "${lines[2]}" = "Aliases: TCP-L" ]
 	grep -qE '^  fork +serve each connection in a child process' <<<"$output"
-	grep -qE '^  max-children=N +with fork: at most N connections at once' <<<"$output"
+	grep -qE '^  max-children=N +with fork.*: at most N connections at once' <<<"$output"
 	grep -qE '^  range=LIST +accept only peers in LIST' <<<"$output"
 	grep -qE '^  backlog=N +listen\(2\) backlog' <<<"$output"
 	grep -qE '^  ignoreeof +' <<<"$output"
