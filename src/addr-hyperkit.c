@@ -44,16 +44,6 @@ static int hyperkit_handshake(const struct addr_spec *spec, int fd)
 	return 0;
 }
 
-static int parse_u32(const char *what, const char *text, uint32_t *out, struct errbuf *err)
-{
-	unsigned long long v;
-
-	if (util_check_number(err, what, text, 0, 0xffffffffULL, &v) < 0)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static int hyperkit_connect_prepare(struct addr_spec *spec, struct errbuf *err)
 {
 	struct hyperkit_conf *hc = calloc(1, sizeof(*hc));
@@ -63,7 +53,7 @@ static int hyperkit_connect_prepare(struct addr_spec *spec, struct errbuf *err)
 	if (!hc)
 		return err_set(err, "out of memory");
 	if (vsock_parse_cid(spec->params[1], &hc->cid, err) < 0 ||
-	    parse_u32("port", spec->params[2], &hc->port, err) < 0) {
+	    vsock_parse_port(spec->params[2], &hc->port, err) < 0) {
 		free(hc);
 		return -EINVAL;
 	}
@@ -83,7 +73,7 @@ static int hyperkit_listen_prepare(struct addr_spec *spec, struct errbuf *err)
 	char path[4096];
 	uint32_t port;
 
-	if (parse_u32("port", spec->params[1], &port, err) < 0)
+	if (vsock_parse_port(spec->params[1], &port, err) < 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "%s/00000002.%08x", spec->params[0], port);
 	return unix_prepare_path(spec, path, false, true, err);

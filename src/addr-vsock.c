@@ -79,7 +79,10 @@ int vsock_parse_cid(const char *text, uint32_t *cid, struct errbuf *err)
 	return 0;
 }
 
-static int parse_port(const char *text, uint32_t *port, struct errbuf *err)
+/**
+ * vsock_vsock_parse_port() - a vsock port: a u32, as every vsock-like family has
+ */
+int vsock_parse_port(const char *text, uint32_t *port, struct errbuf *err)
 {
 	unsigned long long v;
 
@@ -224,7 +227,7 @@ int vsock_setup(struct addr_spec *spec, uint32_t cid, uint32_t port, struct errb
 			if (*copy)
 				rc = vsock_parse_cid(copy, &bcid, err);
 			if (!rc && colon)
-				rc = parse_port(colon + 1, &bport, err);
+				rc = vsock_parse_port(colon + 1, &bport, err);
 			free(copy);
 			if (rc)
 				return err_prefix(err, "bind");
@@ -265,7 +268,7 @@ static int vsock_connect_prepare(struct addr_spec *spec, struct errbuf *err)
 	uint32_t cid, port;
 
 	if (vsock_parse_cid(spec->params[0], &cid, err) < 0 ||
-	    parse_port(spec->params[1], &port, err) < 0)
+	    vsock_parse_port(spec->params[1], &port, err) < 0)
 		return -EINVAL;
 	if (cid == VSOCK_CID_ANY)
 		return err_set(err, "cid: \"any\" is for listening; connect to a CID");
@@ -276,7 +279,7 @@ static int vsock_listen_prepare(struct addr_spec *spec, struct errbuf *err)
 {
 	uint32_t port;
 
-	if (parse_port(spec->params[0], &port, err) < 0)
+	if (vsock_parse_port(spec->params[0], &port, err) < 0)
 		return -EINVAL;
 	return vsock_setup(spec, VSOCK_CID_ANY, port, err);
 }

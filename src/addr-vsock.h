@@ -16,6 +16,7 @@ extern const struct opt_desc *const vsock_connect_opts[];
 extern const struct opt_desc *const vsock_listen_opts[];
 
 int vsock_parse_cid(const char *text, uint32_t *cid, struct errbuf *err);
+int vsock_parse_port(const char *text, uint32_t *port, struct errbuf *err);
 struct sock_priv;
 int vsock_parse_cid_ranges(struct sock_priv *p, const char *text, struct errbuf *err);
 int vsock_setup(struct addr_spec *spec, uint32_t cid, uint32_t port, struct errbuf *err);

@@ -30,6 +30,7 @@
 
 #include "addr-types.h"
 #include "addr-unix.h"
+#include "addr-vsock.h"
 #include "log.h"
 #include "sock.h"
 
@@ -194,23 +195,13 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 	}
 }
 
-static int parse_port(const char *text, uint32_t *port, struct errbuf *err)
-{
-	unsigned long long v;
-
-	if (util_check_number(err, "port", text, 0, 0xffffffffULL, &v) < 0)
-		return -EINVAL;
-	*port = (uint32_t)v;
-	return 0;
-}
-
 static int mux_connect_prepare(struct addr_spec *spec, struct errbuf *err)
 {
 	struct sock_priv *p;
 	struct mux_conf *mc;
 	uint32_t port;
 
-	if (parse_port(spec->params[1], &port, err) < 0 ||
+	if (vsock_parse_port(spec->params[1], &port, err) < 0 ||
 	    unix_prepare_path(spec, spec->params[0], false, false, err) < 0)
 		return -EINVAL;
 	if (opt_find(spec, &opt_reply_timeout) && opt_get_secs(spec, &opt_reply_timeout, 0) <= 0)
@@ -230,7 +221,7 @@ static int mux_listen_prepare(struct addr_spec *spec, struct errbuf *err)
 	char path[4096];
 	uint32_t port;
 
-	if (parse_port(spec->params[1], &port, err) < 0)
+	if (vsock_parse_port(spec->params[1], &port, err) < 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "%s_%u", spec->params[0], port);
 	return unix_prepare_path(spec, path, false, true, err);

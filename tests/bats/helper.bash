@@ -39,13 +39,14 @@ wait_until() {
 
 # start_relay NAME ARGS... - run "vrelay -dd ARGS" in the background,
 # stderr to $BATS_TEST_TMPDIR/NAME.log; wait for "listening on"; sets
-# RELAY_PID and PORT (the TCP port, or empty for a unix path).
+# RELAY_PID and PORT (the TCP port, or empty for a unix path).  Its stdin
+# is $RELAY_STDIN (default /dev/null): a background job's "<file" is lost.
 start_relay() {
 	local name=$1
 	shift
 	local log="$BATS_TEST_TMPDIR/$name.log"
 	: >"$log"
-	"$VRELAY" -dd "$@" 2>"$log" &
+	"$VRELAY" -dd "$@" <"${RELAY_STDIN:-/dev/null}" 2>"$log" &
 	RELAY_PID=$!
 	BG_PIDS+=("$RELAY_PID")
 	if ! wait_until 10 grep -q "listening on" "$log"; then
@@ -109,4 +110,39 @@ teardown() {
 		wait "$pid" 2>/dev/null || true
 	done
 	BG_PIDS=()
+}
+
+# sshd_start DIR PORT - a throw-away sshd for root on 127.0.0.1:PORT:
+# host key and client key (DIR/id) made in DIR; sets SSHD_PID once it
+# logs that it listens
+sshd_start() {
+	local dir=$1 port=$2 sshd
+	sshd=$(command -v sshd || echo /usr/sbin/sshd)
+	mkdir -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+	ssh-keygen -q -t ed25519 -N '' -f "$dir/id"
+	cp "$dir/id.pub" "$dir/authorized_keys"
+	cat >"$dir/sshd_config" <<-CONF
+		ListenAddress 127.0.0.1
+		Port $port
+		HostKey $dir/host_key
+		PidFile $dir/sshd.pid
+		PermitRootLogin prohibit-password
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		StrictModes no
+		AuthorizedKeysFile $dir/authorized_keys
+	CONF
+	# sshd re-executes itself: it wants its absolute path
+	"$sshd" -D -e -f "$dir/sshd_config" 2>"$dir/sshd.log" &
+	SSHD_PID=$!
+	wait_until 20 grep -q "Server listening on 127.0.0.1 port $port" "$dir/sshd.log"
+}
+
+# ssh_opts DIR - ssh options for sshd_start's server: its key, no config,
+# no host key checks, no prompts
+ssh_opts() {
+	echo -F /dev/null -i "$1/id" -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
 }

@@ -10,27 +10,9 @@ setup_file() {
 	[ -x /usr/sbin/sshd ] || skip "openssh-server is not installed"
 	T=$BATS_FILE_TMPDIR
 	export T
-	mkdir -p /run/sshd
-	ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
-	ssh-keygen -q -t ed25519 -N '' -f "$T/id"
-	cp "$T/id.pub" "$T/authorized_keys"
 	SSHD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	export SSHD_PORT
-	cat >"$T/sshd_config" <<-CONF
-		ListenAddress 127.0.0.1
-		Port $SSHD_PORT
-		HostKey $T/host_key
-		PidFile $T/sshd.pid
-		PermitRootLogin prohibit-password
-		PasswordAuthentication no
-		KbdInteractiveAuthentication no
-		UsePAM no
-		StrictModes no
-		AuthorizedKeysFile $T/authorized_keys
-	CONF
-	/usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
-	echo $! >"$T/sshd.bg"
-	wait_until 20 grep -q "Server listening on 127.0.0.1 port $SSHD_PORT" "$T/sshd.log"
+	sshd_start "$T" "$SSHD_PORT"
+	echo "$SSHD_PID" >"$T/sshd.bg"
 	"$VRELAY" -dd UNIX-LISTEN:"$T/vm-ssh.sock",fork TCP:127.0.0.1:"$SSHD_PORT" 2>"$T/relay.log" &
 	echo $! >"$T/relay.bg"
 	wait_until 20 grep -q "listening on" "$T/relay.log"
@@ -43,19 +25,14 @@ teardown_file() {
 	done
 }
 
-ssh_opts() {
-	echo -F /dev/null -i "$T/id" -o BatchMode=yes -o StrictHostKeyChecking=no \
-		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
-}
-
 @test "ssh-proxy unix/PATH with ProxyUseFdpass: ssh runs a remote command" {
-	run -0 ssh $(ssh_opts) -o ProxyCommand="$VRELAY ssh-proxy unix/$T/vm-ssh.sock %p" \
+	run -0 ssh $(ssh_opts "$T") -o ProxyCommand="$VRELAY ssh-proxy unix/$T/vm-ssh.sock %p" \
 		-o ProxyUseFdpass=yes root@vm 'echo "fd passed to $(id -un)"'
 	[ "$output" = "fd passed to root" ]
 }
 
 @test "ssh-proxy unix/PATH without fd passing relays stdin/stdout" {
-	run -0 ssh $(ssh_opts) -o ProxyCommand="$VRELAY ssh-proxy unix/$T/vm-ssh.sock %p" \
+	run -0 ssh $(ssh_opts "$T") -o ProxyCommand="$VRELAY ssh-proxy unix/$T/vm-ssh.sock %p" \
 		root@vm 'echo relayed; head -c 100000 /dev/zero | wc -c'
 	[ "${lines[0]}" = "relayed" ]
 	[ "${lines[1]}" = "100000" ]
@@ -63,13 +40,13 @@ ssh_opts() {
 
 @test "vrelay-ssh-proxy: the applet under its own name" {
 	ln -s "$VRELAY" "$BATS_TEST_TMPDIR/vrelay-ssh-proxy"
-	run -0 ssh $(ssh_opts) -o ProxyCommand="$BATS_TEST_TMPDIR/vrelay-ssh-proxy unix/$T/vm-ssh.sock %p" \
+	run -0 ssh $(ssh_opts "$T") -o ProxyCommand="$BATS_TEST_TMPDIR/vrelay-ssh-proxy unix/$T/vm-ssh.sock %p" \
 		-o ProxyUseFdpass=yes root@vm 'echo by-name'
 	[ "$output" = "by-name" ]
 }
 
 @test "the plain ProxyCommand form: vrelay - UNIX-CONNECT:PATH" {
-	run -0 ssh $(ssh_opts) -o ProxyCommand="$VRELAY - UNIX-CONNECT:$T/vm-ssh.sock" \
+	run -0 ssh $(ssh_opts "$T") -o ProxyCommand="$VRELAY - UNIX-CONNECT:$T/vm-ssh.sock" \
 		root@vm 'echo plain'
 	[ "$output" = "plain" ]
 }

@@ -67,18 +67,9 @@ start_bg_in() {
 
 # start_relay_in INFILE NAME ARGS... - start_relay with stdin from INFILE
 start_relay_in() {
-	local in=$1 name=$2
-	shift 2
-	local log="$BATS_TEST_TMPDIR/$name.log"
-	: >"$log"
-	"$VRELAY" -dd "$@" <"$in" 2>"$log" &
-	RELAY_PID=$!
-	BG_PIDS+=("$RELAY_PID")
-	if ! wait_until 10 grep -q "listening on" "$log"; then
-		cat "$log" >&2
-		return 1
-	fi
-	PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log" | head -n 1)
+	local in=$1
+	shift
+	RELAY_STDIN=$in start_relay "$@"
 }
 
 # gone PID - PID has exited (a zombie counts: bash reaps it later)

@@ -11,29 +11,11 @@ setup_file() {
 	require_test_guest
 	T=$BATS_FILE_TMPDIR
 	export T
-	mkdir -p /run/sshd /root/.ssh /etc/ssh
 	grep -q '^root:' /etc/passwd || echo 'root:x:0:0:root:/root:/bin/sh' >>/etc/passwd
 	grep -q '^sshd:' /etc/passwd || echo 'sshd:x:74:65534::/run/sshd:/bin/false' >>/etc/passwd
 	grep -q '^nogroup:' /etc/group 2>/dev/null || echo 'nogroup:x:65534:' >>/etc/group
-	ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
-	ssh-keygen -q -t ed25519 -N '' -f "$T/id"
-	cp "$T/id.pub" /root/.ssh/authorized_keys
-	chmod 700 /root/.ssh
-	cat >"$T/sshd_config" <<-CONF
-		ListenAddress 127.0.0.1
-		Port 22
-		HostKey $T/host_key
-		PidFile $T/sshd.pid
-		PermitRootLogin prohibit-password
-		PasswordAuthentication no
-		KbdInteractiveAuthentication no
-		UsePAM no
-		StrictModes no
-		AuthorizedKeysFile /root/.ssh/authorized_keys
-	CONF
-	/usr/local/bin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
-	echo $! >"$T/sshd.pid.bg"
-	wait_until 20 grep -q "Server listening on 127.0.0.1 port 22" "$T/sshd.log"
+	sshd_start "$T" 22
+	echo "$SSHD_PID" >"$T/sshd.pid.bg"
 	"$VRELAY" -dd VSOCK-LISTEN:22,fork TCP:127.0.0.1:22 2>"$T/relay.log" &
 	echo $! >"$T/relay.pid"
 	wait_until 20 grep -q "listening on" "$T/relay.log"
@@ -43,19 +25,14 @@ teardown_file() {
 	kill "$(cat "$T/relay.pid")" "$(cat "$T/sshd.pid.bg")" 2>/dev/null || true
 }
 
-ssh_opts() {
-	echo -F /dev/null -i "$T/id" -o BatchMode=yes -o StrictHostKeyChecking=no \
-		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
-}
-
 @test "ssh through vrelay ssh-proxy with ProxyUseFdpass: a remote command runs" {
-	run -0 ssh $(ssh_opts) -o ProxyCommand="$VRELAY ssh-proxy vsock/1 %p" \
+	run -0 ssh $(ssh_opts "$T") -o ProxyCommand="$VRELAY ssh-proxy vsock/1 %p" \
 		-o ProxyUseFdpass=yes root@vsock/1 'echo "hello over vsock from $(id -un)"'
 	[ "$output" = "hello over vsock from root" ]
 }
 
 @test "ssh with the plain ProxyCommand form (vrelay - VSOCK-CONNECT:%h:22)" {
-	run -0 ssh $(ssh_opts) -o ProxyCommand="$VRELAY - VSOCK-CONNECT:1:%p" -p 22 \
+	run -0 ssh $(ssh_opts "$T") -o ProxyCommand="$VRELAY - VSOCK-CONNECT:1:%p" -p 22 \
 		root@vm 'echo plain; echo $((6 * 7))'
 	[ "${lines[0]}" = "plain" ]
 	[ "${lines[1]}" = "42" ]
@@ -69,7 +46,7 @@ ssh_opts() {
 }
 
 @test "ssh-proxy: fd passing leaves no relay process behind" {
-	run -0 ssh $(ssh_opts) -o ProxyCommand="$VRELAY ssh-proxy vsock/1 %p" \
+	run -0 ssh $(ssh_opts "$T") -o ProxyCommand="$VRELAY ssh-proxy vsock/1 %p" \
 		-o ProxyUseFdpass=yes root@vsock/1 'cat /proc/$PPID/status >/dev/null; echo ok'
 	[ "$output" = "ok" ]
 	# the proxy exited once the socket was handed over: no ssh-proxy left
