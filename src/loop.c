@@ -107,10 +107,14 @@ static void loop_release(struct loop *loop)
 	free(loop);
 }
 
+static void run_deferred(struct loop *loop);
+
 void loop_free(struct loop *loop)
 {
 	if (!loop)
 		return;
+	/* frees that were waiting for the end of a batch */
+	run_deferred(loop);
 #ifdef HAVE_EPOLL
 	close(loop->epfd);
 #endif
@@ -121,7 +125,10 @@ void loop_free(struct loop *loop)
  * drop the loop without deregistering anything. */
 void loop_forget_after_fork(struct loop *loop)
 {
-	loop_free(loop);
+#ifdef HAVE_EPOLL
+	close(loop->epfd);
+#endif
+	loop_release(loop);
 }
 
 static int list_add(struct loop *loop, struct loop_watch *w)

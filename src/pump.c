@@ -88,7 +88,12 @@ struct pump {
 	pump_done_fn done;
 	void *arg;
 	bool finished;
+	struct pump *prev, *next;	/* live pumps, for pump_stop_all() */
 };
+
+static struct pump *live_pumps;
+
+static void pump_finish(struct pump *p, int status);
 
 /* ---- pools: pipes and buffers are only held while data is in flight ---- */
 
@@ -152,6 +157,18 @@ static void buf_put(struct pump_dir *d)
 		free(d->buf);
 	d->buf = NULL;
 	d->off = d->len = 0;
+}
+
+/**
+ * pump_stop_all() - end every pump still running (the process is about to
+ *		     exit: SIGTERM, or a fatal listener error); each one's done
+ *		     callback runs, and it is freed when the loop next runs
+ *		     its deferred work or is freed
+ */
+void pump_stop_all(void)
+{
+	while (live_pumps)
+		pump_finish(live_pumps, 0);
 }
 
 /**
@@ -584,6 +601,12 @@ static void pump_finish(struct pump *p, int status)
 	if (p->finished)
 		return;
 	p->finished = true;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		live_pumps = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
 	loop_timer_cancel(p->loop, &p->linger_timer);
 	loop_timer_cancel(p->loop, &p->idle_timer);
 	loop_timer_cancel(p->loop, &p->connect_timer);
@@ -690,6 +713,10 @@ int pump_start(struct loop *loop, const struct pump_conf *conf,
 		loop_timer_init(&d->eof_timer, eof_poll, d);
 	}
 	pump_totals.started++;
+	p->next = live_pumps;
+	if (live_pumps)
+		live_pumps->prev = p;
+	live_pumps = p;
 	for (int i = 0; i < 2; i++) {
 		if (watch_side(p, &p->side[i]) < 0) {
 			log_err("cannot watch the relay's fds: %s", strerror(errno));

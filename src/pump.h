@@ -43,6 +43,7 @@ typedef void (*pump_done_fn)(struct pump *p, int status, void *arg);
 int pump_start(struct loop *loop, const struct pump_conf *conf,
 	       struct endpoint *left, struct endpoint *right,
 	       pump_done_fn done, void *arg);
+void pump_stop_all(void);
 void pump_release_pools(void);
 
 #endif

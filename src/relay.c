@@ -463,11 +463,14 @@ int relay_run(const struct relay_conf *conf, struct addr_spec *left, struct addr
 	} else {
 		status = run_once(&r);
 	}
+	/* SIGTERM with connections open: end them, so that everything is
+	 * closed and freed (and -S counts them) */
+	pump_stop_all();
 	if (conf->stats)
 		print_stats(&r);
+	loop_free(r.loop);
 	pump_release_pools();
 	free(r.children);
-	loop_free(r.loop);
 	/* SIGTERM/SIGINT is a clean end, whatever was cut short */
 	return util_quit ? 0 : status;
 }

@@ -783,7 +783,8 @@ os.execv(sys.argv[1], [sys.argv[1], "ACCEPT-FD:5", "-"])
 
 @test "help: vrelay -V prints the version" {
 	local version
-	version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$BATS_TEST_DIRNAME/../../config.h")
+	# configure.ac is in the source tree even in a VPATH build (distcheck)
+	version=$(sed -n 's/^AC_INIT(\[vrelay\], \[\([^]]*\)\].*/\1/p' "$BATS_TEST_DIRNAME/../../configure.ac")
 	[ -n "$version" ]
 	run -0 "$VRELAY" -V
 	[ "${#lines[@]}" -eq 1 ]
