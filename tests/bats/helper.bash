@@ -77,23 +77,26 @@ stop_pid() {
 	exit_status "$1"
 }
 
-# count_children PID - live children of PID (zombies included)
-count_children() {
+# children_of PID [STATE] - how many children PID has (in STATE, e.g. Z)
+children_of() {
 	local n=0 p
 	for p in /proc/[0-9]*/stat; do
-		# field 4 is the parent pid; the comm field may hold spaces
-		awk -v pp="$1" '{ sub(/^.*\) /, ""); if ($2 == pp) exit 0; exit 1 }' "$p" 2>/dev/null && n=$((n + 1))
+		# field 4 is the parent pid, 3 the state; the comm field may hold spaces
+		awk -v pp="$1" -v st="${2:-}" '{ sub(/^.*\) /, "")
+			if ($2 == pp && (st == "" || $1 == st)) exit 0; exit 1 }' "$p" 2>/dev/null &&
+			n=$((n + 1))
 	done
 	echo "$n"
 }
 
+# count_children PID - live children of PID (zombies included)
+count_children() {
+	children_of "$1"
+}
+
 # zombies_of PID - zombie children of PID
 zombies_of() {
-	local n=0 p
-	for p in /proc/[0-9]*/stat; do
-		awk -v pp="$1" '{ sub(/^.*\) /, ""); if ($2 == pp && $1 == "Z") exit 0; exit 1 }' "$p" 2>/dev/null && n=$((n + 1))
-	done
-	echo "$n"
+	children_of "$1" Z
 }
 
 # fd_count PID - open fds of PID
