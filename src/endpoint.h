@@ -11,7 +11,6 @@ struct endpoint;
 /* Set on struct endpoint.flags */
 #define EP_SOCKET	(1u << 0)	/* shutdown(2) half-closes the write side */
 #define EP_CONNECTING	(1u << 1)	/* non-blocking connect still in flight */
-#define EP_IGNOREEOF	(1u << 2)	/* EOF on read: poll again later */
 #define EP_NONBLOCK	(1u << 3)	/* already O_NONBLOCK */
 #define EP_OWNED_SOCKET	(1u << 4)	/* a socket no other fd refers to (accepted or
 					 * connected here): closing it is all the cleanup */

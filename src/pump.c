@@ -172,9 +172,9 @@ void pump_stop_all(void)
 }
 
 /**
- * pump_release_pools() - give pooled pipes and buffers back (at exit, and
- *			  in a forked child, which must not share the
- *			  parent's pipes)
+ * pump_release_pools() - give pooled pipes and buffers back at exit (a fork
+ *			  parent never pumps, so its children start with
+ *			  empty pools)
  */
 void pump_release_pools(void)
 {
@@ -481,7 +481,9 @@ static bool dir_run(struct pump_dir *d)
 					d->len += (size_t)n;
 				}
 			} else if (n == 0) {
-				if (src->flags & EP_IGNOREEOF) {
+				/* read where it matters, for every way an
+				 * endpoint was opened */
+				if (src->spec && opt_get_flag(src->spec, &opt_ignoreeof, false)) {
 					d->paused = true;
 					loop_timer_arm(d->p->loop, &d->eof_timer, util_now() + EOF_POLL_SECS);
 				} else {

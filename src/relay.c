@@ -220,8 +220,6 @@ static int start_pump(struct relay *r, struct endpoint *left, const struct peer_
 		endpoint_close(left);
 		return rc;
 	}
-	if (opt_get_flag(r->right, &opt_ignoreeof, false))
-		right.flags |= EP_IGNOREEOF;
 	if (r->mode == MODE_MULTI)
 		r->active++;
 	rc = pump_start(r->loop, &r->conf->pump, left, &right, pump_done, r);
@@ -238,8 +236,6 @@ static void accepted_endpoint(struct relay *r, int fd, struct endpoint *ep)
 	endpoint_init(ep, r->left);
 	/* sock_accept() made it non-blocking */
 	endpoint_set_fd(ep, fd, EP_SOCKET | EP_OWNED_SOCKET | EP_NONBLOCK);
-	if (opt_get_flag(r->left, &opt_ignoreeof, false))
-		ep->flags |= EP_IGNOREEOF;
 }
 
 static void close_listener(struct relay *r)
@@ -404,8 +400,6 @@ static int run_once(struct relay *r)
 
 	if (addr_open(r->left, NULL, &left) < 0)
 		return 1;
-	if (opt_get_flag(r->left, &opt_ignoreeof, false))
-		left.flags |= EP_IGNOREEOF;
 	r->status = 1;
 	if (start_pump(r, &left, NULL) < 0)
 		return 1;
