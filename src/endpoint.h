@@ -13,7 +13,7 @@ struct endpoint;
 #define EP_CONNECTING	(1u << 1)	/* non-blocking connect still in flight */
 #define EP_NONBLOCK	(1u << 3)	/* already O_NONBLOCK */
 #define EP_OWNED_SOCKET	(1u << 4)	/* a socket no other fd refers to (accepted or
-					 * connected here): closing it is all the cleanup */
+					 * connected here): close() sends its FIN */
 
 /**
  * struct endpoint_ops - for endpoints that are more than plain fds

@@ -225,23 +225,6 @@ void loop_del(struct loop *loop, struct loop_watch *w)
 	w->events = w->registered = 0;
 }
 
-/**
- * loop_forget() - stop watching an fd that is about to be closed and that
- *		   no other fd refers to: close() takes it out of epoll, so
- *		   this saves the epoll_ctl call
- */
-void loop_forget(struct loop *loop, struct loop_watch *w)
-{
-#ifdef HAVE_EPOLL
-	if (w->added && !w->always_ready) {
-		w->added = false;
-		w->events = w->registered = 0;
-		return;
-	}
-#endif
-	loop_del(loop, w);
-}
-
 /* ---- timers: a binary min-heap on ->when ---- */
 
 void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *arg)

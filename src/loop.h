@@ -45,7 +45,6 @@ void loop_forget_after_fork(struct loop *loop);
 int loop_add(struct loop *loop, struct loop_watch *w, unsigned events);
 void loop_set(struct loop *loop, struct loop_watch *w, unsigned events);
 void loop_del(struct loop *loop, struct loop_watch *w);
-void loop_forget(struct loop *loop, struct loop_watch *w);
 void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *arg);
 void loop_timer_arm(struct loop *loop, struct loop_timer *t, double when);
 void loop_timer_cancel(struct loop *loop, struct loop_timer *t);

@@ -613,14 +613,12 @@ static void pump_finish(struct pump *p, int status)
 	loop_timer_cancel(p->loop, &p->idle_timer);
 	loop_timer_cancel(p->loop, &p->connect_timer);
 	for (int i = 0; i < 2; i++) {
-		const struct endpoint *ep = &p->side[i].ep;
-
 		loop_timer_cancel(p->loop, &p->dir[i].eof_timer);
-		/* a socket only we hold leaves epoll by itself when closed below */
-		if ((ep->flags & EP_OWNED_SOCKET) && !ep->ops)
-			loop_forget(p->loop, &p->side[i].rw);
-		else
-			loop_del(p->loop, &p->side[i].rw);
+		/* always an explicit EPOLL_CTL_DEL: close() alone drops the
+		 * registration only once no one else holds the file (a child
+		 * between fork and exec, a reader of /proc/PID/fd does), and
+		 * a stale one would report events on a freed watch */
+		loop_del(p->loop, &p->side[i].rw);
 		loop_del(p->loop, &p->side[i].ww);
 		pipe_put(&p->dir[i]);
 		buf_put(&p->dir[i]);

@@ -43,7 +43,7 @@ activate() {
 	run -0 timeout 60 python3 "$VNET" many tcp:127.0.0.1:"$SA_PORT" -n 20 --halfclose
 	[ "$output" = "verified 20 of 20" ]
 	[ "$(grep -c "accepted connection" "$BATS_TEST_TMPDIR/sa.log")" -eq 23 ]
-	wait_until 20 test "$(count_children "$SA_PID")" -eq 0
+	wait_value 20 0 count_children "$SA_PID"
 	[ "$(zombies_of "$SA_PID")" -eq 0 ]
 	term_exit "$SA_PID"
 	[ "$STATUS" = 0 ]
@@ -62,7 +62,7 @@ activate() {
 	# the launcher exec'd vrelay: same PID
 	[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$VRELAY")" ]
 	grep -q "accepted connection from (unnamed unix socket)" "$log"
-	wait_until 20 test "$(count_children "$pid")" -eq 0
+	wait_value 20 0 count_children "$pid"
 	term_exit "$pid"
 	[ "$STATUS" = 0 ]
 }

@@ -20,9 +20,9 @@ setup() {
 # after_fork_clients PID BASELINE - the fork listener is back to idle
 after_fork_clients() {
 	local pid=$1 base=$2
-	wait_until 20 test "$(count_children "$pid")" -eq 0
+	wait_value 20 0 count_children "$pid"
 	[ "$(zombies_of "$pid")" -eq 0 ]
-	wait_until 10 test "$(fd_count "$pid")" -eq "$base"
+	wait_value 10 "$base" fd_count "$pid"
 	[ "$(fd_count "$pid")" -eq "$base" ]
 	# still serving
 	kill -0 "$pid"
@@ -85,7 +85,7 @@ after_fork_clients() {
 	[ "$(grep -c "accepted connection" "$BATS_TEST_TMPDIR/r.log")" -eq 2000 ]
 	# sockets: back to exactly the baseline; pipes: the baseline plus at
 	# most the 64 idle pipes (128 fds) pump.c keeps pooled for reuse
-	wait_until 20 test "$(fd_nonpipes "$RELAY_PID")" -eq "$base_nonpipes"
+	wait_value 20 "$base_nonpipes" fd_nonpipes "$RELAY_PID"
 	[ "$(fd_nonpipes "$RELAY_PID")" -eq "$base_nonpipes" ]
 	echo "# vrelay -M fds after the clients closed: $(fd_count "$RELAY_PID") ($(fd_pipes "$RELAY_PID") pipes)" >&3
 	[ "$(fd_count "$RELAY_PID")" -le $((base + 128)) ]

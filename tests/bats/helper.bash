@@ -37,6 +37,20 @@ wait_until() {
 	return 1
 }
 
+# wait_value SECONDS WANT COMMAND... - run COMMAND until it prints WANT.
+# (wait_until test "$(cmd)" -eq N would expand $(cmd) once, before the
+# first try, and then compare that one stale value over and over.)
+wait_value() {
+	local limit=$1 want=$2 i got=
+	shift 2
+	for ((i = 0; i < limit * 50; i++)); do
+		got=$("$@") && [ "$got" = "$want" ] && return 0
+		sleep 0.02
+	done
+	echo "timed out after ${limit}s waiting for: $* to print $want (it printed ${got:-nothing})" >&2
+	return 1
+}
+
 # start_relay NAME ARGS... - run "vrelay -dd ARGS" in the background,
 # stderr to $BATS_TEST_TMPDIR/NAME.log; wait for "listening on"; sets
 # RELAY_PID and PORT (the TCP port, or empty for a unix path).  Its stdin

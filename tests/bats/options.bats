@@ -448,7 +448,7 @@ time.sleep(30)
 		[ "$output" = "fork $i" ]
 	done
 	# both children have ended
-	wait_until 5 test "$(count_children "$RELAY_PID")" -eq 0
+	wait_value 5 0 count_children "$RELAY_PID"
 	[ -S s ]
 	run timeout 5 socat -t 5 - "UNIX-CONNECT:$BATS_TEST_TMPDIR/s" <<<"fork 3"
 	[ "$output" = "fork 3" ]

@@ -86,7 +86,7 @@ teardown_file() {
 	start_relay r UNIX-LISTEN:"$sock",fork TCP:127.0.0.1:"$SRV_PORT"
 	run -0 timeout 60 python3 "$VNET" many unix:"$sock" -n 50 --size 10000 --halfclose
 	[ "$output" = "verified 50 of 50" ]
-	wait_until 20 test "$(count_children "$RELAY_PID")" -eq 0
+	wait_value 20 0 count_children "$RELAY_PID"
 	# the children did not remove the parent's socket file
 	[ -S "$sock" ]
 	run -0 timeout 20 python3 "$VNET" client unix:"$sock" --text "still there"

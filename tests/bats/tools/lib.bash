@@ -97,16 +97,14 @@ term_exit() {
 
 # fd_pipes PID - how many of PID's fds are pipes
 fd_pipes() {
-	local n=0 f
-	for f in /proc/"$1"/fd/*; do
-		case $(readlink "$f" 2>/dev/null) in pipe:*) n=$((n + 1)) ;; esac
-	done
-	echo "$n"
+	find "/proc/$1/fd" -mindepth 1 -lname 'pipe:*' 2>/dev/null | wc -l
 }
 
-# fd_nonpipes PID - how many of PID's fds are not pipes
+# fd_nonpipes PID - how many of PID's fds are not pipes, from one look at
+# the fd table (two looks, a count and then the pipes, could straddle a
+# burst of closes)
 fd_nonpipes() {
-	echo $(($(fd_count "$1") - $(fd_pipes "$1")))
+	find "/proc/$1/fd" -mindepth 1 ! -lname 'pipe:*' 2>/dev/null | wc -l
 }
 
 # rss_kb PID - resident memory of PID in kB (0 once it is gone)

@@ -58,7 +58,7 @@ setup_file() { require_test_guest; }
 	for i in $(seq 10); do
 		[ "$(cat "$BATS_TEST_TMPDIR/out$i")" = "echo client$i" ]
 	done
-	wait_until 10 bash -c "[ \$(zombies_of $RELAY_PID) -eq 0 ]" || true
+	wait_value 10 0 zombies_of "$RELAY_PID"
 	[ "$(zombies_of "$RELAY_PID")" -eq 0 ]
 }
 
