@@ -48,6 +48,11 @@ const struct addr_type *const addr_types[] = {
 	&addr_hyperkit_unix_listen,
 	&addr_hvsock_connect,
 	&addr_hvsock_listen,
+	&addr_unix_seqpacket,
+	&addr_unix_seqpacket_listen,
+	&addr_unix_sendto,
+	&addr_unix_recvfrom,
+	&addr_tap,
 #ifndef WITH_OPENSSL
 	STUB("OPENSSL", "host:port", 2, "TLS client", NOT_BUILT("openssl")),
 	STUB("OPENSSL-LISTEN", "port", 1, "TLS server", NOT_BUILT("openssl")),
@@ -63,7 +68,7 @@ const struct addr_type *const addr_types[] = {
 #ifndef WITH_SLIRP
 	STUB("NAT", NULL, 0, "built-in user-mode network", NOT_BUILT("slirp")),
 #else
-	STUB("NAT", NULL, 0, "built-in user-mode network", NOT_YET),
+	&addr_nat,
 #endif
 	NULL,
 };

@@ -17,6 +17,10 @@ extern const struct addr_type addr_vsock_connect, addr_vsock_listen;
 extern const struct addr_type addr_vsock_mux, addr_vsock_mux_listen;
 extern const struct addr_type addr_hyperkit_unix, addr_hyperkit_unix_listen;
 extern const struct addr_type addr_hvsock_connect, addr_hvsock_listen;
+extern const struct addr_type addr_unix_seqpacket, addr_unix_seqpacket_listen;
+extern const struct addr_type addr_unix_sendto, addr_unix_recvfrom;
+extern const struct addr_type addr_tap;
+extern const struct addr_type addr_nat;
 
 /* -4 / -6: the family TCP and TCP-LISTEN use when the type doesn't say */
 extern int addr_default_family;

@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "frame.h"
 #include "log.h"
 #include "sock.h"
 
@@ -34,7 +35,9 @@ const struct opt_desc opt_ignoreeof = {
 	"at end of input keep waiting for more (like tail -f)",
 };
 
-const struct opt_desc *const addr_common_opts[] = { &opt_ignoreeof, NULL };
+const struct opt_desc *const addr_common_opts[] = {
+	&opt_ignoreeof, &opt_frames, &opt_post, &opt_accept_post, NULL,
+};
 
 /**
  * read_word() - copy one word of @*pp into @out, stopping at a character
@@ -153,7 +156,7 @@ static int add_option(struct addr_spec *spec, char *word, struct errbuf *err)
 			       word, spec->type->name, spec->type->name);
 	}
 	/* socat lets a later option override an earlier one; so do we */
-	for (unsigned i = 0; i < spec->nopts; i++) {
+	for (unsigned i = 0; i < spec->nopts && !(desc->flags & OPTF_REPEAT); i++) {
 		if (spec->opts[i].desc == desc) {
 			free(spec->opts[i].text);
 			spec->opts[i] = spec->opts[--spec->nopts];
@@ -374,6 +377,22 @@ int addr_open(struct addr_spec *spec, const struct peer_info *peer, struct endpo
 const struct opt_value *opt_find(const struct addr_spec *spec, const struct opt_desc *desc)
 {
 	for (unsigned i = 0; i < spec->nopts; i++)
+		if (spec->opts[i].desc == desc)
+			return &spec->opts[i];
+	return NULL;
+}
+
+/**
+ * opt_next() - the values of a repeatable option in turn
+ * @prev:	NULL for the first, then the value it returned last
+ * Return: the next value of @desc, or NULL after the last
+ */
+const struct opt_value *opt_next(const struct addr_spec *spec, const struct opt_desc *desc,
+				 const struct opt_value *prev)
+{
+	unsigned i = prev ? (unsigned)(prev - spec->opts) + 1 : 0;
+
+	for (; i < spec->nopts; i++)
 		if (spec->opts[i].desc == desc)
 			return &spec->opts[i];
 	return NULL;

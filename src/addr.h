@@ -20,6 +20,7 @@
 #define ADDR_WRONLY	(1u << 3)	/* STDOUT: nothing is read from it */
 #define ADDR_STUB	(1u << 4)	/* known, but not built into this binary */
 #define ADDR_PEER_ENV	(1u << 5)	/* reads struct peer_info (EXEC's environment) */
+#define ADDR_FRAMES	(1u << 6)	/* carries Ethernet frames, not bytes */
 
 struct addr_spec;
 
@@ -112,6 +113,8 @@ void addr_print_types(void);
 int addr_print_type_help(const char *name);
 
 const struct opt_value *opt_find(const struct addr_spec *spec, const struct opt_desc *desc);
+const struct opt_value *opt_next(const struct addr_spec *spec, const struct opt_desc *desc,
+				 const struct opt_value *prev);
 bool opt_get_flag(const struct addr_spec *spec, const struct opt_desc *desc, bool dflt);
 unsigned long long opt_get_num(const struct addr_spec *spec, const struct opt_desc *desc,
 			       unsigned long long dflt);

@@ -51,10 +51,17 @@ struct loop {
 	struct loop_watch **watches;
 	size_t nwatches, capwatches;
 	struct loop_timer **heap;
+	struct loop_hook *hooks;
 	size_t nheap, capheap;
 	struct loop_deferred *deferred;
 	size_t ndeferred, capdeferred;
+	struct loop_deferred *at_free;
+	size_t nat_free, capat_free;
 };
+
+/* The loop made last: what an address opened in it (the NAT engine)
+ * attaches to, without every open() taking a loop argument */
+static struct loop *current;
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
@@ -96,11 +103,33 @@ struct loop *loop_new(void)
 		return NULL;
 	}
 #endif
+	current = loop;
 	return loop;
+}
+
+struct loop *loop_current(void)
+{
+	return current;
+}
+
+/**
+ * loop_at_free() - call @fn(@arg) when the loop is freed, before it goes
+ *		    (for what lives as long as the loop: the NAT engine)
+ */
+int loop_at_free(struct loop *loop, loop_defer_fn fn, void *arg)
+{
+	if (grow((void **)&loop->at_free, &loop->capat_free, loop->nat_free + 1,
+		 sizeof(*loop->at_free)))
+		return -ENOMEM;
+	loop->at_free[loop->nat_free++] = (struct loop_deferred){ fn, arg };
+	return 0;
 }
 
 static void loop_release(struct loop *loop)
 {
+	if (current == loop)
+		current = NULL;
+	free(loop->at_free);
 	free(loop->watches);
 	free(loop->heap);
 	free(loop->deferred);
@@ -114,6 +143,11 @@ void loop_free(struct loop *loop)
 	if (!loop)
 		return;
 	/* frees that were waiting for the end of a batch */
+	run_deferred(loop);
+	while (loop->nat_free) {
+		loop->nat_free--;
+		loop->at_free[loop->nat_free].fn(loop->at_free[loop->nat_free].arg);
+	}
 	run_deferred(loop);
 #ifdef HAVE_EPOLL
 	close(loop->epfd);
@@ -165,11 +199,19 @@ static void kernel_update(struct loop *loop, struct loop_watch *w, unsigned even
 		op = EPOLL_CTL_DEL;
 	else
 		op = w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-	if (epoll_ctl(loop->epfd, op, w->fd, &ev) < 0 && op == EPOLL_CTL_ADD && errno == EPERM) {
-		/* a regular file: always ready */
-		w->always_ready = true;
-		list_add(loop, w);
-		return;
+	if (epoll_ctl(loop->epfd, op, w->fd, &ev) < 0) {
+		if (op == EPOLL_CTL_ADD && errno == EPERM) {
+			/* a regular file: always ready */
+			w->always_ready = true;
+			list_add(loop, w);
+			return;
+		}
+		/* an fd number that was closed and opened again behind our
+		 * back (libslirp's sockets) is a new file to epoll */
+		if (op == EPOLL_CTL_MOD && errno == ENOENT)
+			epoll_ctl(loop->epfd, EPOLL_CTL_ADD, w->fd, &ev);
+		else if (op == EPOLL_CTL_ADD && errno == EEXIST)
+			epoll_ctl(loop->epfd, EPOLL_CTL_MOD, w->fd, &ev);
 	}
 	w->registered = events;
 }
@@ -430,6 +472,39 @@ static int wait_once(struct loop *loop)
 #endif
 
 /**
+ * loop_hook_add() - call @h->prepare before every wait and @h->check after
+ *		     every batch of fd callbacks: for a library that owns
+ *		     fds of its own and wants to be asked about them each
+ *		     time round (libslirp's pollfds_fill/pollfds_poll)
+ */
+void loop_hook_add(struct loop *loop, struct loop_hook *h)
+{
+	h->next = loop->hooks;
+	loop->hooks = h;
+}
+
+void loop_hook_del(struct loop *loop, struct loop_hook *h)
+{
+	for (struct loop_hook **pp = &loop->hooks; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			return;
+		}
+	}
+}
+
+static void run_hooks(struct loop *loop, bool prepare)
+{
+	for (struct loop_hook *h = loop->hooks, *next; h; h = next) {
+		next = h->next;
+		if (prepare && h->prepare)
+			h->prepare(loop, h);
+		else if (!prepare && h->check)
+			h->check(loop, h);
+	}
+}
+
+/**
  * loop_run() - dispatch until loop_stop()
  * Return: 0, or a negative errno if waiting failed
  */
@@ -437,8 +512,12 @@ int loop_run(struct loop *loop)
 {
 	loop->stop = false;
 	while (!loop->stop) {
-		int rc = wait_once(loop);
+		int rc;
 
+		run_hooks(loop, true);
+		rc = wait_once(loop);
+		run_deferred(loop);
+		run_hooks(loop, false);
 		run_deferred(loop);
 		if (rc < 0)
 			return rc;

@@ -39,7 +39,21 @@ struct loop_timer {
 	int slot;	/* heap position, -1 when not armed */
 };
 
+struct loop_hook;
+typedef void (*loop_hook_fn)(struct loop *loop, struct loop_hook *h);
+
+/* see loop_hook_add(); embedded in its owner's struct */
+struct loop_hook {
+	loop_hook_fn prepare, check;
+	void *arg;
+	struct loop_hook *next;
+};
+
 struct loop *loop_new(void);
+struct loop *loop_current(void);
+void loop_hook_add(struct loop *loop, struct loop_hook *h);
+void loop_hook_del(struct loop *loop, struct loop_hook *h);
+int loop_at_free(struct loop *loop, loop_defer_fn fn, void *arg);
 void loop_free(struct loop *loop);
 void loop_forget_after_fork(struct loop *loop);
 int loop_add(struct loop *loop, struct loop_watch *w, unsigned events);

@@ -66,6 +66,23 @@ int opt_parse_value(struct opt_value *val, struct errbuf *err)
 		if (rc)
 			return err_set(err, "%s: invalid duration \"%s\"", d->name, val->text);
 		return 0;
+	case OPT_CHOICE: {
+		size_t n = strlen(val->text), i = 0;
+
+		for (const char *w = d->arg; *w; i++) {
+			size_t len = strcspn(w, "|");
+
+			if (len == n && !strncasecmp(w, val->text, n)) {
+				val->num = i;
+				return 0;
+			}
+			w += len;
+			if (*w)
+				w++;
+		}
+		return err_set(err, "%s: unknown value \"%s\" (one of %s)", d->name, val->text,
+			       d->arg);
+	}
 	case OPT_MODE: {
 		char *end;
 		unsigned long m;

@@ -13,11 +13,15 @@ enum opt_kind {
 	OPT_SECS,	/* seconds, decimals allowed */
 	OPT_STRING,	/* non-empty text, checked by the type */
 	OPT_MODE,	/* octal permission bits */
+	OPT_CHOICE,	/* one of the words in @arg, "a|b|c"; num is its index */
 };
 
 /* The value may go on over the following comma-separated words, so that
  * "range=3-10,42" reads as one list. */
 #define OPTF_LIST	(1u << 0)
+/* Given again, the option adds a value instead of replacing the earlier
+ * one ("forward=...,forward=..."); read them with opt_next(). */
+#define OPTF_REPEAT	(1u << 1)
 
 /**
  * struct opt_desc - one option an address type takes

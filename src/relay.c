@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "frame.h"
 #include "log.h"
 #include "loop.h"
 #include "pump.h"
@@ -66,6 +67,8 @@ struct relay {
 	unsigned long long active;
 	/* RIGHT wants to know who connected (EXEC's environment) */
 	bool want_peer;
+	/* Ethernet frames rather than bytes (frame.c) */
+	bool frames;
 	/* signals */
 	struct loop_watch sigwatch;
 };
@@ -116,6 +119,17 @@ static void print_stats(const struct relay *r)
 		(unsigned long long)(r->mode == MODE_FORK ? r->nchildren
 							  : pump_totals.started - pump_totals.finished),
 		(unsigned long long)pump_totals.failed);
+	if (r->frames)
+		log_msg(LOG_LVL_ERR,
+			"frames: left-to-right %llu (%llu bytes), right-to-left %llu (%llu bytes), "
+			"dropped: %llu too long, %llu malformed, %llu queue full",
+			(unsigned long long)frame_totals.frames[0],
+			(unsigned long long)frame_totals.bytes[0],
+			(unsigned long long)frame_totals.frames[1],
+			(unsigned long long)frame_totals.bytes[1],
+			(unsigned long long)frame_totals.drop_oversize,
+			(unsigned long long)frame_totals.drop_malformed,
+			(unsigned long long)frame_totals.drop_queue);
 }
 
 static void forget_child(struct relay *r, pid_t pid)
@@ -210,7 +224,8 @@ static int start_pump(struct relay *r, struct endpoint *left, const struct peer_
 	struct endpoint right;
 	int rc;
 
-	if (r->mode == MODE_MULTI && r->right->type->open_async && !r->right->dual) {
+	if (r->mode == MODE_MULTI && r->right->type->open_async && !r->right->dual &&
+	    !r->frames) {
 		endpoint_init(&right, r->right);
 		rc = r->right->type->open_async(r->right, peer, &right);
 	} else {
@@ -222,7 +237,10 @@ static int start_pump(struct relay *r, struct endpoint *left, const struct peer_
 	}
 	if (r->mode == MODE_MULTI)
 		r->active++;
-	rc = pump_start(r->loop, &r->conf->pump, left, &right, pump_done, r);
+	if (r->frames)
+		rc = frame_pump_start(r->loop, &r->conf->pump, left, &right, pump_done, r);
+	else
+		rc = pump_start(r->loop, &r->conf->pump, left, &right, pump_done, r);
 	if (rc < 0) {
 		log_err("cannot start relaying: %s", strerror(-rc));
 		if (r->mode == MODE_MULTI)
@@ -430,6 +448,7 @@ int relay_run(const struct relay_conf *conf, struct addr_spec *left, struct addr
 
 	for (const struct addr_spec *s = right; s; s = s->dual)
 		r.want_peer |= (s->type->flags & ADDR_PEER_ENV) != 0;
+	r.frames = frame_relay_wanted(left, right);
 	if (signals_setup() < 0) {
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		return 1;
@@ -460,6 +479,7 @@ int relay_run(const struct relay_conf *conf, struct addr_spec *left, struct addr
 	/* SIGTERM with connections open: end them, so that everything is
 	 * closed and freed (and -S counts them) */
 	pump_stop_all();
+	frame_pump_stop_all();
 	if (conf->stats)
 		print_stats(&r);
 	loop_free(r.loop);

@@ -1,0 +1,883 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nat.c - the user-mode network engine around libslirp
+ *
+ * DOC: Theory of operation
+ *
+ * libslirp is the TCP/IP stack: it turns the guests' TCP, UDP and ICMP
+ * flows into ordinary host sockets and answers NDP and router
+ * solicitations.  This file owns everything around it:
+ *
+ * - the event loop: before each wait, libslirp names the fds it wants
+ *   (slirp_pollfds_fill) and we keep one watch per fd in vrelay's loop;
+ *   after the callbacks, slirp_pollfds_poll() reads what they saw.  Its
+ *   timers are loop timers;
+ * - a switch: every link (one guest each, or a bridge to several) gets the
+ *   frames for the MAC addresses learned on it; broadcasts go to every
+ *   link and to the engine;
+ * - what vrelay answers itself, before libslirp sees the frame: DHCPv4
+ *   (dhcp4.c: per-MAC leases, the MTU, a bounded table), DNS queries for
+ *   static zones (dnszone.c), ARP and ping for the host alias (.254);
+ * - gvproxy's addresses.  libslirp would send every connection to its DNS
+ *   address to the host's resolver, whatever the port, so the gateway
+ *   cannot also be the DNS server inside libslirp.  The engine gives
+ *   libslirp a hidden DNS address (.253, kept out of the DHCP pool) and
+ *   rewrites port 53 between it and the gateway in both directions;
+ * - port forwards (slirp_add_hostfwd) and their list for the API, the
+ *   pcap capture and the statistics.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <slirp/libslirp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "dhcp4.h"
+#include "dnszone.h"
+#include "frame.h"
+#include "log.h"
+#include "loop.h"
+#include "nat.h"
+#include "netpkt.h"
+#include "util.h"
+
+#define MACS_PER_LINK	16	/* a link may bridge a few guests */
+#define DHCP_LEASE_SECS	3600
+
+struct nat_link {
+	struct nat *nat;
+	nat_output_fn out;
+	void *arg;
+	uint8_t macs[MACS_PER_LINK][6];
+	unsigned nmacs, next_mac;
+};
+
+struct nat_pollfd {
+	struct nat *nat;
+	struct loop_watch w;
+	int events;	/* SLIRP_POLL_* libslirp asked for */
+	int revents;
+	bool seen;
+};
+
+struct nat_timer {
+	struct nat *nat;
+	struct loop_timer t;
+	SlirpTimerId id;
+	void *cb_opaque;
+};
+
+struct nat {
+	struct loop *loop;
+	struct nat_config conf;
+	Slirp *slirp;
+	struct loop_hook hook;
+	struct nat_link *links[NAT_MAX_LINKS];
+	unsigned nlinks;
+	/* libslirp's fds: poll entries, and fd -> entry index + 1 */
+	struct nat_pollfd **pfd;
+	size_t npfd, cappfd;
+	int *fdmap;
+	size_t capfdmap;
+	struct loop_timer wake;
+	struct nat_fwd *fwd;
+	size_t nfwd, capfwd;
+	struct nat_stats st;
+	struct dhcp4 *dhcp;
+	struct in_addr dns_hidden;
+	struct in_addr vhost;	/* libslirp's host address: the host alias */
+	uint8_t gw_mac[6], host_mac[6];
+	FILE *pcap;
+	uint8_t *reply;		/* frames the engine answers itself */
+};
+
+/* ---- addresses ------------------------------------------------------------- */
+
+static struct in_addr host_part(const struct nat_config *c, uint32_t n)
+{
+	struct in_addr a = { htonl(ntohl(c->network.s_addr) | n) };
+
+	return a;
+}
+
+/**
+ * nat_config_defaults() - gvproxy's network: 192.168.127.0/24, gateway .1,
+ *			   first lease .2, the host at .254, MTU 1500, IPv6
+ *			   fd00::/64 with the host at fd00::1, DNS at fd00::3
+ */
+void nat_config_defaults(struct nat_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	inet_pton(AF_INET, "192.168.127.0", &c->network);
+	inet_pton(AF_INET, "255.255.255.0", &c->netmask);
+	c->gateway = host_part(c, 1);
+	c->dhcp_start = host_part(c, 2);
+	c->host_ip = host_part(c, 254);
+	c->host_loopback = true;
+	c->ipv6 = true;
+	inet_pton(AF_INET6, "fd00::", &c->prefix6);
+	c->prefix6_len = 64;
+	inet_pton(AF_INET6, "fd00::1", &c->gateway6);
+	inet_pton(AF_INET6, "fd00::3", &c->dns6);
+	c->mtu = 1500;
+}
+
+/* libslirp's own MAC for an address of its: 52:55 and the IPv4 address */
+static void slirp_mac(struct in_addr a, uint8_t mac[6])
+{
+	mac[0] = 0x52;
+	mac[1] = 0x55;
+	memcpy(mac + 2, &a.s_addr, 4);
+}
+
+/* ---- capture ---------------------------------------------------------------- */
+
+static FILE *pcap_open(const char *path, struct errbuf *err)
+{
+	/* classic pcap: magic, version 2.4, no zone, no sigfigs, snaplen,
+	 * link type 1 (Ethernet) */
+	const uint32_t head[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, FRAME_MAX, 1 };
+	FILE *f = fopen(path, "we");
+
+	if (!f) {
+		err_set(err, "pcap: %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fwrite(head, sizeof(head), 1, f) != 1 || fflush(f)) {
+		err_set(err, "pcap: %s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+static void pcap_write(struct nat *nat, const uint8_t *frame, size_t len)
+{
+	struct timeval tv;
+	uint32_t rec[4];
+
+	if (!nat->pcap)
+		return;
+	gettimeofday(&tv, NULL);
+	rec[0] = (uint32_t)tv.tv_sec;
+	rec[1] = (uint32_t)tv.tv_usec;
+	rec[2] = rec[3] = (uint32_t)len;
+	/* flushed per frame so that a capture can be read while we run */
+	if (fwrite(rec, sizeof(rec), 1, nat->pcap) != 1 || fwrite(frame, len, 1, nat->pcap) != 1 ||
+	    fflush(nat->pcap)) {
+		log_warn("NAT: pcap: %s: capture stopped", strerror(errno));
+		fclose(nat->pcap);
+		nat->pcap = NULL;
+	}
+}
+
+/* ---- the switch -------------------------------------------------------------- */
+
+static bool mac_is_group(const uint8_t *mac)
+{
+	return mac[0] & 1;
+}
+
+static struct nat_link *link_of_mac(const struct nat *nat, const uint8_t *mac)
+{
+	for (unsigned i = 0; i < nat->nlinks; i++)
+		for (unsigned j = 0; j < nat->links[i]->nmacs; j++)
+			if (!memcmp(nat->links[i]->macs[j], mac, 6))
+				return nat->links[i];
+	return NULL;
+}
+
+static void learn(struct nat_link *link, const uint8_t *mac)
+{
+	struct nat *nat = link->nat;
+	struct nat_link *owner;
+
+	if (mac_is_group(mac) || !memcmp(mac, nat->gw_mac, 6) || !memcmp(mac, nat->host_mac, 6))
+		return;
+	owner = link_of_mac(nat, mac);
+	if (owner == link)
+		return;
+	if (owner) {
+		/* the guest moved (reconnected on a new link) */
+		for (unsigned j = 0; j < owner->nmacs; j++)
+			if (!memcmp(owner->macs[j], mac, 6))
+				memcpy(owner->macs[j], owner->macs[--owner->nmacs], 6);
+	}
+	if (link->nmacs < MACS_PER_LINK) {
+		memcpy(link->macs[link->nmacs++], mac, 6);
+	} else {
+		memcpy(link->macs[link->next_mac], mac, 6);
+		link->next_mac = (link->next_mac + 1) % MACS_PER_LINK;
+	}
+}
+
+static void to_link(struct nat *nat, struct nat_link *link, const uint8_t *frame, size_t len)
+{
+	if (link->out(link->arg, frame, len) < 0) {
+		nat->st.drop_queue++;
+		return;
+	}
+	nat->st.frames_out++;
+	nat->st.bytes_out += len;
+}
+
+/* A frame for the guests: to the link that has its destination, or to
+ * every link but @except */
+static void switch_out(struct nat *nat, const uint8_t *frame, size_t len,
+		       const struct nat_link *except)
+{
+	struct nat_link *link = mac_is_group(frame) ? NULL : link_of_mac(nat, frame);
+
+	pcap_write(nat, frame, len);
+	if (link) {
+		to_link(nat, link, frame, len);
+		return;
+	}
+	for (unsigned i = 0; i < nat->nlinks; i++)
+		if (nat->links[i] != except)
+			to_link(nat, nat->links[i], frame, len);
+}
+
+/* ---- libslirp's callbacks ------------------------------------------------------- */
+
+static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
+{
+	struct nat *nat = opaque;
+	uint8_t *frame = (uint8_t *)buf;	/* libslirp's own buffer: ours to edit */
+	struct netpkt p;
+
+	/* answers from the hidden DNS address come from the gateway */
+	if (netpkt_parse(frame, len, &p) == 0 && p.ipver == 4 &&
+	    p.src4.s_addr == nat->dns_hidden.s_addr && p.sport == 53)
+		netpkt_rewrite4(frame, len, false, nat->dns_hidden, nat->conf.gateway);
+	switch_out(nat, frame, len, NULL);
+	return (ssize_t)len;
+}
+
+static void cb_guest_error(const char *msg, void *opaque)
+{
+	log_info("NAT: guest error: %s", msg);
+}
+
+static int64_t cb_clock_get_ns(void *opaque)
+{
+	return (int64_t)(util_now() * 1e9);
+}
+
+static void timer_fired(struct loop *loop, struct loop_timer *t)
+{
+	struct nat_timer *nt = t->arg;
+
+	slirp_handle_timer(nt->nat->slirp, nt->id, nt->cb_opaque);
+}
+
+static void *cb_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
+{
+	struct nat_timer *nt = calloc(1, sizeof(*nt));
+
+	if (!nt)
+		return NULL;
+	nt->nat = opaque;
+	nt->id = id;
+	nt->cb_opaque = cb_opaque;
+	loop_timer_init(&nt->t, timer_fired, nt);
+	return nt;
+}
+
+static void cb_timer_free(void *timer, void *opaque)
+{
+	struct nat_timer *nt = timer;
+
+	if (!nt)
+		return;
+	loop_timer_cancel(nt->nat->loop, &nt->t);
+	free(nt);
+}
+
+static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+	struct nat_timer *nt = timer;
+
+	if (nt)
+		loop_timer_arm(nt->nat->loop, &nt->t, (double)expire_ms / 1000.0);
+}
+
+static void cb_register_poll_fd(int fd, void *opaque)
+{
+}
+
+static void cb_notify(void *opaque)
+{
+}
+
+static void cb_unregister_poll_fd(int fd, void *opaque);
+
+static const SlirpCb slirp_callbacks = {
+	.send_packet = cb_send_packet,
+	.guest_error = cb_guest_error,
+	.clock_get_ns = cb_clock_get_ns,
+	.timer_free = cb_timer_free,
+	.timer_mod = cb_timer_mod,
+	.register_poll_fd = cb_register_poll_fd,
+	.unregister_poll_fd = cb_unregister_poll_fd,
+	.notify = cb_notify,
+	.timer_new_opaque = cb_timer_new_opaque,
+};
+
+/* ---- libslirp's fds in vrelay's loop ----------------------------------------------- */
+
+static void pfd_event(struct loop *loop, struct loop_watch *w, unsigned events)
+{
+	struct nat_pollfd *e = w->arg;
+
+	/* the loop folds errors and hang-ups into IN and OUT, and libslirp's
+	 * next read or write finds out which it was.  Never PRI: libslirp
+	 * would read ordinary data as urgent */
+	if (events & LOOP_IN)
+		e->revents |= SLIRP_POLL_IN;
+	if (events & LOOP_OUT)
+		e->revents |= SLIRP_POLL_OUT;
+}
+
+static int cb_add_poll(int fd, int events, void *opaque)
+{
+	struct nat *nat = opaque;
+	struct nat_pollfd *e;
+	size_t idx;
+
+	if (fd < 0)
+		return -1;
+	if ((size_t)fd >= nat->capfdmap) {
+		size_t cap = nat->capfdmap ? nat->capfdmap : 64;
+		int *m;
+
+		while (cap <= (size_t)fd)
+			cap *= 2;
+		m = realloc(nat->fdmap, cap * sizeof(*m));
+		if (!m)
+			return -1;
+		memset(m + nat->capfdmap, 0, (cap - nat->capfdmap) * sizeof(*m));
+		nat->fdmap = m;
+		nat->capfdmap = cap;
+	}
+	if (nat->fdmap[fd]) {
+		idx = (size_t)nat->fdmap[fd] - 1;
+		e = nat->pfd[idx];
+		/* libslirp may ask twice for one fd in one round */
+		e->events = e->seen ? e->events | events : events;
+	} else {
+		if (nat->npfd == nat->cappfd) {
+			size_t cap = nat->cappfd ? nat->cappfd * 2 : 64;
+			struct nat_pollfd **a = realloc(nat->pfd, cap * sizeof(*a));
+
+			if (!a)
+				return -1;
+			nat->pfd = a;
+			nat->cappfd = cap;
+		}
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return -1;
+		e->nat = nat;
+		e->w = (struct loop_watch){ .fd = fd, .fn = pfd_event, .arg = e };
+		loop_add(nat->loop, &e->w, 0);
+		idx = nat->npfd++;
+		nat->pfd[idx] = e;
+		nat->fdmap[fd] = (int)idx + 1;
+		e->events = events;
+	}
+	e->seen = true;
+	return (int)idx;
+}
+
+static int cb_get_revents(int idx, void *opaque)
+{
+	struct nat *nat = opaque;
+
+	if (idx < 0 || (size_t)idx >= nat->npfd)
+		return 0;
+	return nat->pfd[idx]->revents;
+}
+
+static void pfd_remove(struct nat *nat, size_t idx)
+{
+	struct nat_pollfd *e = nat->pfd[idx];
+
+	if (e->w.fd >= 0) {
+		nat->fdmap[e->w.fd] = 0;
+		loop_del(nat->loop, &e->w);
+	}
+	/* the loop may still hold it in this batch's event list: free later */
+	loop_defer(nat->loop, free, e);
+	nat->pfd[idx] = nat->pfd[--nat->npfd];
+	if (idx < nat->npfd && nat->pfd[idx]->w.fd >= 0)
+		nat->fdmap[nat->pfd[idx]->w.fd] = (int)idx + 1;
+}
+
+/*
+ * libslirp is about to close @fd.  Leave epoll now, while the fd is still
+ * the file we registered: the number may come back at once as a new
+ * socket, which must not inherit this entry.  The entry itself stays in
+ * its slot until the round is over, because libslirp holds its index.
+ */
+static void cb_unregister_poll_fd(int fd, void *opaque)
+{
+	struct nat *nat = opaque;
+	struct nat_pollfd *e;
+
+	if (fd < 0 || (size_t)fd >= nat->capfdmap || !nat->fdmap[fd])
+		return;
+	e = nat->pfd[nat->fdmap[fd] - 1];
+	loop_del(nat->loop, &e->w);
+	nat->fdmap[fd] = 0;
+	e->w.fd = -1;
+	e->seen = false;
+}
+
+static void wake_up(struct loop *loop, struct loop_timer *t)
+{
+	/* nothing: the check hook after this batch calls libslirp */
+}
+
+/* Before the loop waits: which fds does libslirp want, and for what? */
+static void nat_prepare(struct loop *loop, struct loop_hook *h)
+{
+	struct nat *nat = h->arg;
+	uint32_t timeout = UINT32_MAX;
+
+	for (size_t i = 0; i < nat->npfd; i++) {
+		nat->pfd[i]->seen = false;
+		nat->pfd[i]->revents = 0;
+	}
+	slirp_pollfds_fill(nat->slirp, &timeout, cb_add_poll, nat);
+	/* indexes must stay as libslirp was told until nat_check() */
+	for (size_t i = 0; i < nat->npfd; i++) {
+		struct nat_pollfd *e = nat->pfd[i];
+		unsigned want = 0;
+
+		if (e->w.fd < 0)
+			continue;
+		if (e->seen && (e->events & SLIRP_POLL_IN))
+			want |= LOOP_IN;
+		if (e->seen && (e->events & SLIRP_POLL_OUT))
+			want |= LOOP_OUT;
+		loop_set(loop, &e->w, want);
+	}
+	if (timeout != UINT32_MAX)
+		loop_timer_arm(loop, &nat->wake, util_now() + timeout / 1000.0);
+}
+
+/* After the callbacks: let libslirp do its reads, writes and timeouts,
+ * then drop the entries of fds it no longer asks about */
+static void nat_check(struct loop *loop, struct loop_hook *h)
+{
+	struct nat *nat = h->arg;
+
+	slirp_pollfds_poll(nat->slirp, 0, cb_get_revents, nat);
+	for (size_t i = nat->npfd; i-- > 0;)
+		if (!nat->pfd[i]->seen || nat->pfd[i]->w.fd < 0)
+			pfd_remove(nat, i);
+}
+
+/* ---- frames from the guests ------------------------------------------------------- */
+
+static bool for_gateway_dns(const struct nat *nat, const struct netpkt *p)
+{
+	if (p->dport != 53 || (p->proto != IPPROTO_UDP && p->proto != IPPROTO_TCP))
+		return false;
+	if (p->ipver == 4)
+		return p->dst4.s_addr == nat->conf.gateway.s_addr;
+	return p->ipver == 6 && nat->conf.ipv6 &&
+	       !memcmp(&p->dst6, &nat->conf.dns6, sizeof(p->dst6));
+}
+
+/* Answered here rather than by libslirp?  Then the reply is sent back */
+static bool answer_here(struct nat *nat, struct nat_link *link, const struct netpkt *p,
+			const uint8_t *frame, size_t len)
+{
+	const struct nat_config *c = &nat->conf;
+	size_t n = 0;
+
+	if (p->ethertype == 0x0806 && p->arp_op == 1 &&
+	    p->arp_tip.s_addr == c->gateway.s_addr) {
+		n = netpkt_arp_reply(p, nat->gw_mac, nat->reply, FRAME_MAX);
+	} else if (p->ipver == 4 && p->proto == IPPROTO_ICMP &&
+		   p->dst4.s_addr == c->gateway.s_addr) {
+		n = netpkt_icmp4_echo_reply(frame, len, p, nat->gw_mac, nat->reply, FRAME_MAX);
+		if (!n)
+			return true;	/* other ICMP to the gateway: dropped */
+	} else if (p->ipver == 4 && p->proto == IPPROTO_UDP && p->dport == 67) {
+		n = dhcp4_input(nat->dhcp, p, nat->gw_mac, util_now(), nat->reply, FRAME_MAX);
+		if (n)
+			nat->st.dhcp_replies++;
+		else
+			return true;	/* not for us, or the pool is full: dropped */
+	} else if (p->proto == IPPROTO_UDP && for_gateway_dns(nat, p) && c->zones) {
+		uint8_t msg[1500];
+		size_t m = dnszone_answer(c->zones, p->payload, p->plen, msg, sizeof(msg));
+
+		if (!m)
+			return false;
+		nat->st.dns_static++;
+		n = netpkt_udp_reply(p, p->ipver == 4 ? nat->gw_mac : p->dst_mac, msg, m,
+				     nat->reply, FRAME_MAX);
+	} else {
+		return false;
+	}
+	if (n) {
+		pcap_write(nat, nat->reply, n);
+		to_link(nat, link, nat->reply, n);
+	}
+	return true;
+}
+
+/*
+ * May this frame go on to libslirp?  libslirp sends a flow to an address
+ * of the virtual network that is none of its own out to the real network
+ * under that same address - somebody else's host.  Only the host alias,
+ * broadcasts and (rewritten) DNS are meant for it; the gateway's other
+ * ports and unknown guests are a dead end.
+ */
+static bool slirp_may_see(const struct nat *nat, const struct netpkt *p)
+{
+	const struct nat_config *c = &nat->conf;
+
+	if (p->ipver == 4) {
+		uint32_t bcast = c->network.s_addr | ~c->netmask.s_addr;
+
+		if ((p->dst4.s_addr & c->netmask.s_addr) != c->network.s_addr)
+			return true;
+		return p->dst4.s_addr == nat->vhost.s_addr || p->dst4.s_addr == bcast ||
+		       p->dst4.s_addr == nat->dns_hidden.s_addr;
+	}
+	if (p->ipver == 6 && p->dst6.s6_addr[0] != 0xff && p->dst6.s6_addr[0] != 0xfe) {
+		struct in6_addr a = p->dst6;
+		unsigned len = c->prefix6_len;
+
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned bits = len >= 8 ? 8 : len;
+
+			a.s6_addr[i] &= (uint8_t)(0xff00 >> bits);
+			len -= bits;
+		}
+		if (memcmp(&a, &c->prefix6, sizeof(a)))
+			return true;
+		return !memcmp(&p->dst6, &c->gateway6, sizeof(a)) ||
+		       !memcmp(&p->dst6, &c->dns6, sizeof(a));
+	}
+	return true;
+}
+
+/**
+ * nat_link_input() - a frame from a guest on @link
+ */
+void nat_link_input(struct nat_link *link, const uint8_t *frame, size_t len)
+{
+	struct nat *nat = link->nat;
+	struct nat_link *dst;
+	struct netpkt p;
+
+	nat->st.frames_in++;
+	nat->st.bytes_in += len;
+	pcap_write(nat, frame, len);
+	if (len > FRAME_FOR_MTU(nat->conf.mtu)) {
+		nat->st.drop_oversize++;
+		return;
+	}
+	if (netpkt_parse(frame, len, &p) < 0) {
+		nat->st.drop_malformed++;
+		return;
+	}
+	learn(link, p.src_mac);
+	/* the switch: a frame for another guest goes only there */
+	if (!mac_is_group(p.dst_mac)) {
+		dst = link_of_mac(nat, p.dst_mac);
+		if (dst) {
+			if (dst != link)
+				to_link(nat, dst, frame, len);
+			return;
+		}
+	} else if (nat->nlinks > 1) {
+		for (unsigned i = 0; i < nat->nlinks; i++)
+			if (nat->links[i] != link)
+				to_link(nat, nat->links[i], frame, len);
+	}
+	if (answer_here(nat, link, &p, frame, len))
+		return;
+	if (p.ipver == 4 && for_gateway_dns(nat, &p)) {
+		/* libslirp's frame is its own copy: rewrite into ours */
+		memcpy(nat->reply, frame, len);
+		netpkt_rewrite4(nat->reply, len, true, nat->conf.gateway, nat->dns_hidden);
+		slirp_input(nat->slirp, nat->reply, (int)len);
+		return;
+	}
+	if (!slirp_may_see(nat, &p)) {
+		nat->st.drop_unroutable++;
+		return;
+	}
+	slirp_input(nat->slirp, frame, (int)len);
+}
+
+/**
+ * nat_link_new() - attach a guest link: frames for it go to @out(@arg)
+ * Return: the link, or NULL when NAT_MAX_LINKS are attached
+ */
+struct nat_link *nat_link_new(struct nat *nat, nat_output_fn out, void *arg)
+{
+	struct nat_link *link;
+
+	if (nat->nlinks == NAT_MAX_LINKS || !(link = calloc(1, sizeof(*link))))
+		return NULL;
+	link->nat = nat;
+	link->out = out;
+	link->arg = arg;
+	nat->links[nat->nlinks++] = link;
+	nat->st.links = nat->nlinks;
+	log_info("NAT: link attached (%u now)", nat->nlinks);
+	return link;
+}
+
+void nat_link_free(struct nat_link *link)
+{
+	struct nat *nat;
+
+	if (!link)
+		return;
+	nat = link->nat;
+	for (unsigned i = 0; i < nat->nlinks; i++) {
+		if (nat->links[i] == link) {
+			nat->links[i] = nat->links[--nat->nlinks];
+			break;
+		}
+	}
+	nat->st.links = nat->nlinks;
+	log_info("NAT: link detached (%u left)", nat->nlinks);
+	free(link);
+}
+
+/* ---- forwards ----------------------------------------------------------------------- */
+
+static ssize_t fwd_find(const struct nat *nat, const struct nat_fwd *f)
+{
+	for (size_t i = 0; i < nat->nfwd; i++)
+		if (nat->fwd[i].udp == f->udp && nat->fwd[i].host_port == f->host_port &&
+		    nat->fwd[i].host_addr.s_addr == f->host_addr.s_addr)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void fwd_format(const struct nat_fwd *f, char *buf, size_t size)
+{
+	char h[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &f->host_addr, h, sizeof(h));
+	inet_ntop(AF_INET, &f->guest_addr, g, sizeof(g));
+	snprintf(buf, size, "%s:%s:%u -> %s:%u", f->udp ? "udp" : "tcp", h, f->host_port, g,
+		 f->guest_port);
+}
+
+/**
+ * nat_expose() - forward a host port to a guest address
+ * Return: 0, -EEXIST if that host port is forwarded already, or a negative
+ *	   errno with the message in @err
+ */
+int nat_expose(struct nat *nat, const struct nat_fwd *f, struct errbuf *err)
+{
+	char what[128];
+
+	fwd_format(f, what, sizeof(what));
+	if (fwd_find(nat, f) >= 0) {
+		err_set(err, "forward %s: that host port is forwarded already", what);
+		return -EEXIST;
+	}
+	if ((f->guest_addr.s_addr & nat->conf.netmask.s_addr) != nat->conf.network.s_addr) {
+		err_set(err, "forward %s: the guest address is outside the virtual network", what);
+		return -EINVAL;
+	}
+	if (nat->nfwd == nat->capfwd) {
+		size_t cap = nat->capfwd ? nat->capfwd * 2 : 8;
+		struct nat_fwd *a = realloc(nat->fwd, cap * sizeof(*a));
+
+		if (!a) {
+			err_set(err, "out of memory");
+			return -ENOMEM;
+		}
+		nat->fwd = a;
+		nat->capfwd = cap;
+	}
+	errno = 0;
+	if (slirp_add_hostfwd(nat->slirp, f->udp, f->host_addr, f->host_port, f->guest_addr,
+			      f->guest_port) < 0) {
+		int e = errno ? errno : EADDRINUSE;
+
+		err_set(err, "forward %s: cannot listen on the host port: %s", what, strerror(e));
+		return -e;
+	}
+	nat->fwd[nat->nfwd++] = *f;
+	log_notice("NAT: forwarding %s", what);
+	return 0;
+}
+
+/**
+ * nat_unexpose() - stop forwarding the host port of @f (its guest side is
+ *		    not compared)
+ * Return: 0, or -ENOENT if it was not forwarded
+ */
+int nat_unexpose(struct nat *nat, const struct nat_fwd *f, struct errbuf *err)
+{
+	ssize_t i = fwd_find(nat, f);
+	char what[128];
+
+	if (i < 0) {
+		fwd_format(f, what, sizeof(what));
+		err_set(err, "forward %s: not forwarded", what);
+		return -ENOENT;
+	}
+	slirp_remove_hostfwd(nat->slirp, f->udp, f->host_addr, f->host_port);
+	fwd_format(&nat->fwd[i], what, sizeof(what));
+	log_notice("NAT: no longer forwarding %s", what);
+	nat->fwd[i] = nat->fwd[--nat->nfwd];
+	return 0;
+}
+
+size_t nat_forwards(const struct nat *nat, struct nat_fwd *out, size_t max)
+{
+	size_t n = nat->nfwd < max ? nat->nfwd : max;
+
+	memcpy(out, nat->fwd, n * sizeof(*out));
+	return nat->nfwd;
+}
+
+void nat_get_stats(const struct nat *nat, struct nat_stats *st)
+{
+	*st = nat->st;
+}
+
+/* ---- the engine ----------------------------------------------------------------------- */
+
+/**
+ * nat_new() - start an engine in @loop
+ * Return: the engine, or NULL with a one-line message in @err
+ */
+struct nat *nat_new(struct loop *loop, const struct nat_config *conf, struct errbuf *err)
+{
+	struct nat *nat = calloc(1, sizeof(*nat));
+	uint32_t hostbits;
+	SlirpConfig sc = { .version = 4 };
+	struct dhcp4_conf dc = { 0 };
+	char net[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+
+	if (!nat || !(nat->reply = malloc(FRAME_MAX))) {
+		err_set(err, "out of memory");
+		goto fail;
+	}
+	nat->loop = loop;
+	nat->conf = *conf;
+	loop_timer_init(&nat->wake, wake_up, nat);
+	hostbits = ~ntohl(conf->netmask.s_addr);
+	if (hostbits < 7) {
+		err_set(err, "subnet: too small (at least a /29)");
+		goto fail;
+	}
+	/* the hidden DNS address: the last but one below the broadcast that
+	 * is neither the gateway nor the host alias */
+	for (uint32_t n = hostbits - 1; n > 1; n--) {
+		struct in_addr a = host_part(conf, n);
+
+		if (a.s_addr != conf->gateway.s_addr && a.s_addr != conf->host_ip.s_addr &&
+		    a.s_addr != conf->dhcp_start.s_addr && n != hostbits - 1) {
+			nat->dns_hidden = a;
+			break;
+		}
+	}
+	/* libslirp's own address is the host alias: it answers its ARP and
+	 * pings, and sends its flows to the host's loopback.  The gateway is
+	 * vrelay's (ARP, ping, DHCP, DNS) */
+	nat->vhost = conf->host_ip.s_addr ? conf->host_ip : host_part(conf, hostbits - 1);
+	slirp_mac(conf->gateway, nat->gw_mac);
+	slirp_mac(nat->vhost, nat->host_mac);
+
+	sc.in_enabled = true;
+	sc.vnetwork = conf->network;
+	sc.vnetmask = conf->netmask;
+	sc.vhost = nat->vhost;
+	sc.vdhcp_start = conf->dhcp_start;
+	sc.vnameserver = nat->dns_hidden;
+	sc.in6_enabled = conf->ipv6;
+	sc.vprefix_addr6 = conf->prefix6;
+	sc.vprefix_len = (uint8_t)conf->prefix6_len;
+	sc.vhost6 = conf->gateway6;
+	sc.vnameserver6 = conf->dns6;
+	sc.if_mtu = conf->mtu;
+	sc.if_mru = conf->mtu;
+	sc.disable_host_loopback = !conf->host_loopback;
+	sc.disable_dhcp = true;
+	nat->slirp = slirp_new(&sc, &slirp_callbacks, nat);
+	if (!nat->slirp) {
+		err_set(err, "libslirp would not start with this configuration");
+		goto fail;
+	}
+
+	dc.server = conf->gateway;
+	dc.netmask = conf->netmask;
+	dc.router = conf->gateway;
+	dc.dns = conf->gateway;
+	dc.start = conf->dhcp_start;
+	/* up to the hidden DNS address, which is handed to no one */
+	dc.pool = ntohl(nat->dns_hidden.s_addr) > ntohl(conf->dhcp_start.s_addr) ?
+		  ntohl(nat->dns_hidden.s_addr) - ntohl(conf->dhcp_start.s_addr) : 1;
+	if (dc.pool > DHCP4_POOL_MAX)
+		dc.pool = DHCP4_POOL_MAX;
+	dc.lease_secs = DHCP_LEASE_SECS;
+	dc.mtu = conf->mtu;
+	dc.exclude = conf->host_ip;
+	nat->dhcp = dhcp4_new(&dc);
+	if (!nat->dhcp) {
+		err_set(err, "out of memory");
+		goto fail;
+	}
+	if (conf->pcap_path && !(nat->pcap = pcap_open(conf->pcap_path, err)))
+		goto fail;
+	nat->hook = (struct loop_hook){ .prepare = nat_prepare, .check = nat_check, .arg = nat };
+	loop_hook_add(loop, &nat->hook);
+	for (size_t i = 0; i < conf->nfwd; i++)
+		if (nat_expose(nat, &conf->fwd[i], err) < 0)
+			goto fail;
+	inet_ntop(AF_INET, &conf->network, net, sizeof(net));
+	inet_ntop(AF_INET, &conf->gateway, gw, sizeof(gw));
+	log_notice("NAT: ready: network %s/%d, gateway %s, MTU %u%s", net,
+		   32 - __builtin_popcount(hostbits), gw, conf->mtu,
+		   conf->ipv6 ? ", IPv6 on" : "");
+	return nat;
+fail:
+	nat_free(nat);
+	return NULL;
+}
+
+void nat_free(struct nat *nat)
+{
+	if (!nat)
+		return;
+	while (nat->nlinks)
+		nat_link_free(nat->links[0]);
+	if (nat->slirp) {
+		loop_hook_del(nat->loop, &nat->hook);
+		slirp_cleanup(nat->slirp);
+	}
+	while (nat->npfd)
+		pfd_remove(nat, nat->npfd - 1);
+	if (nat->loop)
+		loop_timer_cancel(nat->loop, &nat->wake);
+	free(nat->pfd);
+	free(nat->fdmap);
+	free(nat->fwd);
+	dhcp4_free(nat->dhcp);
+	if (nat->pcap)
+		fclose(nat->pcap);
+	free(nat->reply);
+	free(nat);
+}
