@@ -63,7 +63,7 @@
 #define RESP_MIN_CAP		(RESP_HEAD_ROOM + 512)
 #define ADDR_TEXT_MAX		64	/* longest "local"/"remote" value taken */
 #define DRAIN_SECS		1.0	/* reading and dropping after the response */
-#define DRAIN_MAX		(256 * 1024)
+#define DRAIN_MAX		((size_t)256 * 1024)
 #define ACCEPT_BATCH		16
 #define ACCEPT_PAUSE_SECS	1.0	/* out of fds: wait before accepting again */
 
@@ -338,7 +338,7 @@ static int json_parse_flat(const char *s, size_t len, struct jfield *f, size_t n
 	for (;;) {
 		struct jfield *hit = NULL;
 		char key[32];
-		size_t klen, vlen, start;
+		size_t klen = 0, vlen = 0, start;
 
 		jp_ws(&p);
 		if (jp_string(&p, key, sizeof(key), &klen))
