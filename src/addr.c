@@ -234,6 +234,13 @@ static int parse_single(struct addr_spec *spec, const char *text, struct errbuf 
 	for (unsigned i = 0; i < spec->nopts; i++)
 		if (opt_parse_value(&spec->opts[i], err) < 0)
 			goto out;
+	if ((spec->type->flags & ADDR_FRAMES) &&
+	    (opt_find(spec, &opt_frames) || opt_find(spec, &opt_post) ||
+	     opt_find(spec, &opt_accept_post))) {
+		err_set(err, "%s carries one frame per message: frames=, post= and accept-post "
+			"are for stream addresses", spec->type->name);
+		goto out;
+	}
 	rc = spec->type->prepare ? spec->type->prepare(spec, err) : 0;
 out:
 	free(word);

@@ -603,17 +603,24 @@ static size_t codec_limit(enum frame_codec c)
 
 static const char *const codec_names[] = { "qemu", "hyperkit", "raw", "frames" };
 
+/* One frame per message by its nature (an accepted seqpacket socket has
+ * only its listener's type to say so) */
+static bool is_message_endpoint(const struct endpoint *ep)
+{
+	return (ep->flags & (EP_FRAMES | EP_NAT)) || is_frame_type(ep->spec);
+}
+
 /* Which codec @ep uses: its own frames=, else the other side's, else qemu */
 static enum frame_codec pick_codec(const struct endpoint *ep, const struct endpoint *other)
 {
 	const struct opt_value *v = opt_find(ep->spec, &opt_frames);
 
-	if (ep->flags & (EP_FRAMES | EP_NAT))
+	if (is_message_endpoint(ep))
 		return FRAME_CODEC_NONE;
 	if (v)
 		return (enum frame_codec)v->num;
 	v = opt_find(other->spec, &opt_frames);
-	if (v && !(other->flags & (EP_FRAMES | EP_NAT)))
+	if (v && !is_message_endpoint(other))
 		return (enum frame_codec)v->num;
 	return FRAME_CODEC_QEMU;
 }
