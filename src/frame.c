@@ -396,6 +396,9 @@ static bool decode(struct fside *s)
 			log_err("%s: frames=qemu: corrupt stream: a frame length of %zu bytes "
 				"(at most %d): ending this link", s->ep.spec->text, len,
 				FRAME_QEMU_LIMIT);
+			/* the frames before it were good: hand them on first */
+			if (!(to->ep.flags & EP_NAT) && !flush(to))
+				return false;
 			fpump_finish(s->fp, 1);
 			return false;
 		}
