@@ -13,8 +13,10 @@
  * An offered or bound slot whose time has passed is free again.  Slots
  * remember the last client's MAC even when free, so a client coming back
  * gets its old address unless someone else needed it; new clients take a
- * never-used slot first, then the one that has been free the longest.  When
- * nothing is free the message is dropped and counted.
+ * never-used slot first, then the one that has been free the longest, and
+ * when none is free, the oldest offer (a flood of DISCOVERs cannot lock a
+ * real client out).  When every address is bound the message is dropped
+ * and counted.
  *
  * The server is authoritative for its network: a REQUEST for an address it
  * cannot give (someone else's, outside the pool) is answered with a NAK, and
@@ -212,7 +214,18 @@ static int lease_pick(const struct dhcp4 *d, const uint8_t mac[6], struct in_add
 		if (l->used && (oldest < 0 || l->expiry < d->lease[oldest].expiry))
 			oldest = (int)j;
 	}
-	return never >= 0 ? never : oldest;
+	if (never >= 0 || oldest >= 0)
+		return never >= 0 ? never : oldest;
+	/* Nothing free: an offer is only a promise, and a flood of DISCOVERs
+	 * that never REQUEST must not starve a client that will.  Take back
+	 * the oldest one; only bound leases are kept to their end. */
+	for (unsigned j = 0; j < d->n; j++) {
+		const struct lease *l = &d->lease[j];
+
+		if (l->state == L_OFFERED && (oldest < 0 || l->expiry < d->lease[oldest].expiry))
+			oldest = (int)j;
+	}
+	return oldest;
 }
 
 /* Give slot @i to @mac, and free any other slot it held: one per client */

@@ -291,16 +291,16 @@ static void deliver(struct fside *from, const uint8_t *frame, size_t len)
 	struct fside *to = &from->fp->side[1 - from->index];
 	int d = from->index;
 
-	if (len < FRAME_ETH_HLEN) {
-		frame_totals.drop_malformed++;
-		log_debug("%s: dropped a %zu-byte frame (shorter than an Ethernet header)",
-			  from->ep.spec->text, len);
-		return;
-	}
-	if (len > from->frame_max || len > to->frame_max) {
-		frame_totals.drop_oversize++;
-		log_debug("%s: dropped a %zu-byte frame (limit %zu)", from->ep.spec->text, len,
-			  from->frame_max < to->frame_max ? from->frame_max : to->frame_max);
+	if (len < FRAME_ETH_HLEN || len > from->frame_max || len > to->frame_max) {
+		if (len < FRAME_ETH_HLEN)
+			frame_totals.drop_malformed++;
+		else
+			frame_totals.drop_oversize++;
+		log_debug("%s: dropped a %zu-byte frame (%s)", from->ep.spec->text, len,
+			  len < FRAME_ETH_HLEN ? "shorter than an Ethernet header" : "too long");
+		/* the NAT counts (and captures) what it is sent, even this */
+		if (to->ep.flags & EP_NAT)
+			link_input(to->nat, frame, len);
 		return;
 	}
 	if (from->fp->conf->only_dir >= 0 && from->fp->conf->only_dir != d)

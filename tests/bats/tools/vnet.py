@@ -21,6 +21,13 @@ port) or "unix:PATH".  All waits are bounded by --timeout (default 60 s).
             the other end like "client"
   hash      read stdin to EOF, print its "SHA256 BYTES"
   freeport  print a TCP port on 127.0.0.1 that was free a moment ago
+  http      HTTP server: GET of any path answers --body or --body-file (or,
+            with --echo-path, "PATH\n"); HEAD too; ready file gets the port
+  udp-echo  UDP echo server (each datagram back to its sender); with
+            --prefix, the reply is PREFIX + the datagram
+  udp-ask   send --text to a UDP address (udp:HOST:PORT), print the first
+            reply; sent again every second until --timeout
+  udp-freeport  print a UDP port on 127.0.0.1 that was free a moment ago
 """
 import argparse
 import asyncio
@@ -406,6 +413,100 @@ def cmd_many(a):
     sys.exit(0 if asyncio.run(main()) else 1)
 
 
+def parse_udp(text):
+    if not text.startswith("udp:"):
+        die("bad address %r (udp:HOST:PORT)" % text)
+    host, _, port = text[4:].rpartition(":")
+    host = host.strip("[]")
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return fam, (host, int(port))
+
+
+def cmd_http(a):
+    import http.server
+
+    fam, sa = parse_addr(a.listen)
+    body_text = a.body
+    if a.body_file:
+        with open(a.body_file) as f:
+            body_text = f.read()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, with_body):
+            body = (self.path + "\n" if a.echo_path else body_text).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if with_body:
+                self.wfile.write(body)
+
+        def do_GET(self):
+            self._answer(True)
+
+        def do_HEAD(self):
+            self._answer(False)
+
+        def log_message(self, fmt, *args):
+            if a.log:
+                with open(a.log, "a") as f:
+                    f.write("%s %s\n" % (self.client_address[0], fmt % args))
+
+    class Server(http.server.ThreadingHTTPServer):
+        address_family = fam
+        allow_reuse_address = True
+
+    srv = Server(sa, Handler)
+    if a.ready:
+        write_atomic(a.ready, "%d\n" % srv.server_address[1])
+    srv.timeout = a.timeout
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_udp_echo(a):
+    fam, sa = parse_udp(a.listen)
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind(sa)
+    if a.ready:
+        write_atomic(a.ready, "%d\n" % s.getsockname()[1])
+    prefix = (a.prefix or "").encode()
+    while True:
+        d, peer = s.recvfrom(65535)
+        if a.log:
+            with open(a.log, "a") as f:
+                f.write("%s %d\n" % (peer[0], len(d)))
+        s.sendto(prefix + d, peer)
+
+
+def cmd_udp_ask(a):
+    fam, sa = parse_udp(a.connect)
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    end = time.monotonic() + a.timeout
+    while time.monotonic() < end:
+        s.sendto(a.text.encode(), sa)
+        s.settimeout(min(1.0, max(end - time.monotonic(), 0.01)))
+        try:
+            d, _ = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        except ConnectionRefusedError:
+            # an ICMP port unreachable from an earlier try: try again
+            continue
+        sys.stdout.write(d.decode(errors="replace") + "\n")
+        return
+    die("udp-ask: no reply from %s" % a.connect)
+
+
+def cmd_udp_freeport(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -477,6 +578,30 @@ def main():
 
     p = sub.add_parser("freeport")
     p.set_defaults(fn=cmd_freeport)
+
+    p = sub.add_parser("http")
+    p.add_argument("listen")
+    p.add_argument("--ready")
+    p.add_argument("--body", default="hello from vnet\n")
+    p.add_argument("--body-file", help="answer the contents of this file")
+    p.add_argument("--echo-path", action="store_true")
+    p.add_argument("--log", help="file: one line per request (client address, request)")
+    p.set_defaults(fn=cmd_http)
+
+    p = sub.add_parser("udp-echo")
+    p.add_argument("listen")
+    p.add_argument("--ready")
+    p.add_argument("--prefix")
+    p.add_argument("--log", help="file: one line per datagram (sender address, size)")
+    p.set_defaults(fn=cmd_udp_echo)
+
+    p = sub.add_parser("udp-ask")
+    p.add_argument("connect")
+    p.add_argument("--text", required=True)
+    p.set_defaults(fn=cmd_udp_ask)
+
+    p = sub.add_parser("udp-freeport")
+    p.set_defaults(fn=cmd_udp_freeport)
 
     a = ap.parse_args()
     if a.cmd_name == "many" and a.hold and not a.go:
