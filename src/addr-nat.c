@@ -244,7 +244,8 @@ static void engine_stop(void *arg)
 	na->nat = NULL;
 }
 
-static int nat_open(struct addr_spec *spec, const struct peer_info *peer, struct endpoint *ep)
+/* The engine and its API, once per event loop */
+static int nat_start(struct addr_spec *spec)
 {
 	struct nat_addr *na = spec->priv;
 	struct loop *loop = loop_current();
@@ -267,6 +268,16 @@ static int nat_open(struct addr_spec *spec, const struct peer_info *peer, struct
 		}
 		loop_at_free(loop, engine_stop, na);
 	}
+	return 0;
+}
+
+static int nat_open(struct addr_spec *spec, const struct peer_info *peer, struct endpoint *ep)
+{
+	struct nat_addr *na = spec->priv;
+	int rc = nat_start(spec);
+
+	if (rc < 0)
+		return rc;
 	endpoint_init(ep, spec);
 	ep->flags = EP_NAT;
 	ep->priv = na->nat;
@@ -294,5 +305,6 @@ const struct addr_type addr_nat = {
 	.opts = { nat_opts },
 	.prepare = nat_prepare,
 	.open = nat_open,
+	.start = nat_start,
 	.cleanup = nat_cleanup,
 };

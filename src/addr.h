@@ -56,6 +56,10 @@ struct peer_info {
  * @accepted:	listeners only: per-connection setup of an accepted socket
  * @close_listener: listeners only: close the listening fd (and unlink a
  *		socket path); NULL means close(2)
+ * @start:	optional: set up, in the relay's event loop, what every
+ *		connection opened from this address shares (the NAT engine),
+ *		before a listener on the other side takes its first peer;
+ *		logs its own failure; 0 or negative errno
  * @cleanup:	free what prepare() made
  */
 struct addr_type {
@@ -77,6 +81,7 @@ struct addr_type {
 			     const struct sockaddr *sa, socklen_t len);
 	void (*accepted)(const struct addr_spec *spec, int fd);
 	void (*close_listener)(const struct addr_spec *spec, int fd);
+	int (*start)(struct addr_spec *spec);
 	void (*cleanup)(struct addr_spec *spec);
 };
 

@@ -390,8 +390,13 @@ static void accept_event(struct loop *loop, struct loop_watch *w, unsigned event
 
 static int run_listener(struct relay *r)
 {
-	int rc = r->left->type->listen(r->left, &r->lfd);
+	int rc;
 
+	/* what serves every connection of this process (the NAT engine and
+	 * its control API) is up before the first peer comes */
+	if (r->mode != MODE_FORK && r->right->type->start && r->right->type->start(r->right) < 0)
+		return 1;
+	rc = r->left->type->listen(r->left, &r->lfd);
 	if (rc < 0)
 		return 1;
 	util_set_nonblock(r->lfd, true);
