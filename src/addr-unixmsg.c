@@ -67,6 +67,18 @@ static int dgram_prepare(struct addr_spec *spec, struct errbuf *err)
 	return 0;
 }
 
+/* bind= made a socket file: it goes with the socket, or the next run
+ * would find its address in use */
+static void sendto_close(struct endpoint *ep)
+{
+	const char *bind_path = opt_get_str(ep->spec, &opt_dgram_bind);
+
+	if (bind_path)
+		unlink(bind_path);
+}
+
+static const struct endpoint_ops sendto_ops = { .close = sendto_close };
+
 /* UNIX-SENDTO: our own address first (given, or an automatic abstract
  * one), so that frames can come back; then the peer's */
 static int sendto_open(struct addr_spec *spec, const struct peer_info *peer,
@@ -104,6 +116,8 @@ static int sendto_open(struct addr_spec *spec, const struct peer_info *peer,
 		return -e;
 	}
 	endpoint_set_fd(ep, fd, EP_SOCKET | EP_FRAMES | EP_NONBLOCK);
+	if (bind_path)
+		ep->ops = &sendto_ops;
 	log_notice("%s: sending frames to %s", spec->text, p->path);
 	return 0;
 }

@@ -241,6 +241,11 @@ static int parse_single(struct addr_spec *spec, const char *text, struct errbuf 
 			"are for stream addresses", spec->type->name);
 		goto out;
 	}
+	if ((opt_find(spec, &opt_post) || opt_find(spec, &opt_accept_post)) &&
+	    opt_find(spec, &opt_frames) && opt_find(spec, &opt_frames)->num == FRAME_CODEC_RAW) {
+		err_set(err, "post= and accept-post need frames=qemu or frames=hyperkit");
+		goto out;
+	}
 	rc = spec->type->prepare ? spec->type->prepare(spec, err) : 0;
 out:
 	free(word);
@@ -486,7 +491,12 @@ int addr_print_type_help(const char *name)
 	for (size_t l = 0; l < ADDR_MAX_OPT_LISTS && t->opts[l]; l++)
 		for (const struct opt_desc *const *o = t->opts[l]; *o; o++)
 			opt_print_help(*o);
-	for (const struct opt_desc *const *o = addr_common_opts; *o; o++)
-		opt_print_help(*o);
+	for (const struct opt_desc *const *o = addr_common_opts; *o; o++) {
+		bool stream_only = *o == &opt_frames || *o == &opt_post || *o == &opt_accept_post ||
+				   *o == &opt_ignoreeof;
+
+		if (!((t->flags & ADDR_FRAMES) && stream_only))
+			opt_print_help(*o);
+	}
 	return 0;
 }

@@ -121,6 +121,18 @@ static int check_pair(struct addr_spec *left, struct addr_spec *right, bool mult
 			return -1;
 		}
 	}
+	if (left->type->start && right->type->start) {
+		/* two engines, and not a single guest between them */
+		log_err("%s: a %s needs a link to a guest on the other side, not another %s",
+			right->text, right->type->name, left->type->name);
+		return -1;
+	}
+	if (opt_get_flag(left, &opt_fork, false) && right->type->start) {
+		log_err("%s: with fork every connection would get an engine of its own, whose "
+			"forwards and API clash; use -M (or multi): one engine for all links",
+			right->text);
+		return -1;
+	}
 	if (opt_get_flag(left, &opt_fork, false) && opt_get_flag(left, &opt_multi, false)) {
 		log_err("%s: fork and multi exclude each other", left->text);
 		return -1;

@@ -548,12 +548,22 @@ static bool slirp_may_see(const struct nat *nat, const struct netpkt *p)
 
 	if (p->ipver == 4) {
 		uint32_t bcast = c->network.s_addr | ~c->netmask.s_addr;
+		uint8_t first = ((const uint8_t *)&p->dst4.s_addr)[0];
 
+		/* 127/8 and 0/8 would be the host's own: the way to the
+		 * host's loopback is the host alias, and only while
+		 * host-loopback is on */
+		if (first == 127 || first == 0)
+			return false;
 		if ((p->dst4.s_addr & c->netmask.s_addr) != c->network.s_addr)
 			return true;
-		return p->dst4.s_addr == nat->vhost.s_addr || p->dst4.s_addr == bcast ||
-		       p->dst4.s_addr == nat->dns_hidden.s_addr;
+		/* the hidden DNS address is reached through the gateway's
+		 * port 53 only (rewritten before this) */
+		return p->dst4.s_addr == nat->vhost.s_addr || p->dst4.s_addr == bcast;
 	}
+	if (p->ipver == 6 && (IN6_IS_ADDR_LOOPBACK(&p->dst6) || IN6_IS_ADDR_UNSPECIFIED(&p->dst6) ||
+			      IN6_IS_ADDR_V4MAPPED(&p->dst6)))
+		return false;
 	if (p->ipver == 6 && p->dst6.s6_addr[0] != 0xff && p->dst6.s6_addr[0] != 0xfe) {
 		struct in6_addr a = p->dst6;
 		unsigned len = c->prefix6_len;

@@ -533,3 +533,40 @@ nat_usage_error() {
 	nat_usage_error subnet=10.77.0.0/24,gateway=192.168.127.1
 	[[ "$stderr" == *gateway* ]]
 }
+
+@test "NAT usage: a fork listener before a NAT is exit 2 (every child's forwards and API would clash), one line" {
+	run -2 --separate-stderr timeout 10 "$VRELAY" UNIX-LISTEN:"$T/s",fork NAT,forward=tcp:18099:192.168.127.2:80
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "vrelay: NAT,forward=tcp:18099:192.168.127.2:80: with fork "*"-M"* ]]
+	[ ! -e "$T/s" ]
+}
+
+@test "NAT usage: NAT to NAT is exit 2, one line" {
+	run -2 --separate-stderr timeout 10 "$VRELAY" NAT NAT,mtu=9000
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "vrelay: NAT,mtu=9000: a NAT needs a link to a guest"* ]]
+}
+
+@test "NAT usage: frames= on a frame address is exit 2, one line" {
+	run -2 --separate-stderr timeout 10 "$VRELAY" UNIX-LISTEN:"$T/s" NAT,frames=qemu
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "vrelay: NAT,frames=qemu: NAT carries one frame per message"* ]]
+	[ ! -e "$T/s" ]
+}
+
+@test "NAT: a guest's frames to 127.0.0.1 or to a free address of the network are dropped and counted, never sent on" {
+	API="$T/api.sock"
+	start_relay nat -M UNIX-LISTEN:"$T/nat.sock" NAT,api="$API"
+	# the gateway answers ping; 127.0.0.1 (the host's own loopback, which
+	# only the host alias may lead to) and .77 (no one's) do not
+	run -0 timeout 30 python3 "$VFRAME" probe unix:"$T/nat.sock" --codec qemu \
+		--src 192.168.127.9 --via 192.168.127.1 --ip 192.168.127.1 --ping-sizes 98 --wait 1
+	[[ "$output" == *"echo-reply 1 98"* ]]
+	run -0 timeout 30 python3 "$VFRAME" probe unix:"$T/nat.sock" --codec qemu \
+		--src 192.168.127.9 --via 192.168.127.1 --ip 127.0.0.1 --ping-sizes 98 --wait 2
+	[[ "$output" == *"no-reply 1"* ]]
+	run -0 timeout 30 python3 "$VFRAME" probe unix:"$T/nat.sock" --codec qemu \
+		--src 192.168.127.9 --via 192.168.127.1 --ip 192.168.127.77 --ping-sizes 98 --wait 2
+	[[ "$output" == *"no-reply 1"* ]]
+	[ "$(api_stat DroppedUnroutable)" = 2 ]
+}

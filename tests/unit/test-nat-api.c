@@ -250,7 +250,7 @@ static void test_stats(void)
 	ok(status == 200 && well_formed, "GET /stats -> 200 (got %d)", status);
 	ok(body_is("{\"BytesSent\":18446744073709551615,\"BytesReceived\":1000,"
 		   "\"DroppedPackets\":6,\"FramesSent\":20,\"FramesReceived\":10,"
-		   "\"DroppedOversize\":1,\"DroppedMalformed\":2,\"DroppedQueueFull\":3,"
+		   "\"DroppedOversize\":1,\"DroppedMalformed\":2,\"DroppedQueueFull\":3,\"DroppedUnroutable\":0,"
 		   "\"DHCPReplies\":4,\"DNSStaticAnswers\":5,\"Links\":1}\n"),
 	   "stats body has gvproxy's and our keys: %.*s", (int)body_len, body ? body : "");
 	ok(has_header("\r\nContent-Type: application/json\r\n"), "stats is application/json");

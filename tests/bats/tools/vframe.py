@@ -450,13 +450,14 @@ def cmd_probe(a):
     link = open_client(a)
     mymac = mac_bytes(a.mac)
     deadline = time.monotonic() + a.timeout
+    hop = a.via or a.ip   # ARP for the next hop; ping a.ip through it
     arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mymac, socket.inet_aton(a.src),
-                      b"\0" * 6, socket.inet_aton(a.ip))
+                      b"\0" * 6, socket.inet_aton(hop))
     peer = None
     next_try = 0
     while peer is None:
         if time.monotonic() > deadline:
-            die("probe: no ARP reply from %s" % a.ip)
+            die("probe: no ARP reply from %s" % hop)
         if time.monotonic() >= next_try:
             link.send(eth(b"\xff" * 6, mymac, 0x0806, arp))
             next_try = time.monotonic() + 1.0
@@ -466,9 +467,9 @@ def cmd_probe(a):
                 die("probe: the link ended")
             continue
         if f[12:14] == b"\x08\x06" and struct.unpack("!H", f[20:22])[0] == 2 and \
-                f[28:32] == socket.inet_aton(a.ip):
+                f[28:32] == socket.inet_aton(hop):
             peer = f[22:28]
-    print("arp %s is-at %s" % (a.ip, mac_text(peer)), flush=True)
+    print("arp %s is-at %s" % (hop, mac_text(peer)), flush=True)
     ident = os.getpid() & 0xFFFF
     want = {}
     for seq, size in enumerate(parse_sizes(a.ping_sizes), 1):
@@ -590,6 +591,7 @@ def main():
     p.add_argument("--mac", default="02:00:00:00:00:42")
     p.add_argument("--src", required=True, help="our IPv4 address")
     p.add_argument("--ip", required=True, help="the address to ARP and ping")
+    p.add_argument("--via", help="ARP for this next hop instead and ping --ip through it")
     p.add_argument("--ping-sizes", default="", help="frame sizes of the echo requests")
     p.add_argument("--wait", type=float, default=5.0,
                    help="after the last reply, wait this long for more")
