@@ -4,11 +4,16 @@
 # The guest is a throw-away QEMU VM (Debian kernel unpacked by setup.sh, a
 # busybox initramfs built here in about a second) whose kernel has
 # vsock_loopback, so AF_VSOCK works for real at CID 1 inside it.  QEMU gets
-# no vsock device and no NIC: nothing in the guest can reach the host.
+# no vsock device, and no NIC unless the caller adds one with -q (run-all.sh
+# adds one on a vrelay NAT inside a private network namespace).
 #
-# Usage: tests/vm/run-suites.sh [-b BIN]... [-t SECS] SUITE.bats...
+# Usage: tests/vm/run-suites.sh [-b BIN]... [-e KEY=VALUE]... [-q ARG]...
+#                               [-t SECS] SUITE.bats...
 #   -b BIN   one more host binary for the guest's /usr/local/bin, with its
 #            shared libraries (repeatable; a path or a command name)
+#   -e KEY=VALUE  one more variable for the suites' environment (repeatable)
+#   -q ARG   one more QEMU argument, appended as is (repeatable), e.g.
+#            -q -netdev -q stream,id=n0,... -q -device -q virtio-net-pci,netdev=n0
 #   -t SECS  wall-clock limit for boot + suites (default $VM_TIMEOUT or 600)
 # Output: the suites' TAP stream on stdout, then one line
 #         "vm: N passed, N failed[, N skipped]".  Diagnostics go to stderr.
@@ -45,16 +50,20 @@ GUEST_BINS=(socat ss ip timeout head tail dd stat sha256sum cmp)
 log() { echo "vm: $*" >&2; }
 die() { log "$*"; exit 2; }
 usage() {
-    echo "usage: $0 [-b BIN]... [-t SECS] SUITE.bats..." >&2
+    echo "usage: $0 [-b BIN]... [-e KEY=VALUE]... [-q ARG]... [-t SECS] SUITE.bats..." >&2
     exit 2
 }
 
-extra_bins=() timeout=${VM_TIMEOUT:-600} suites=()
+extra_bins=() guest_env=() qemu_extra=() timeout=${VM_TIMEOUT:-600} suites=()
 parse_args() {
     local opt
-    while getopts b:t:h opt; do
+    while getopts b:e:q:t:h opt; do
         case $opt in
             b) extra_bins+=("$OPTARG") ;;
+            e) [[ $OPTARG =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] ||
+                   die "-e: not KEY=VALUE: $OPTARG"
+               guest_env+=("$OPTARG") ;;
+            q) qemu_extra+=("$OPTARG") ;;
             t) timeout=$OPTARG ;;
             *) usage ;;
         esac
@@ -191,7 +200,8 @@ add_modules() {
     for m in "${VM_MODULES[@]}"; do add_mod "$m"; done
 }
 
-# Just enough /etc for libc lookups: localhost, services, the root user.
+# Just enough /etc for libc lookups: localhost, services, the root user;
+# and a udhcpc lease script for guests that get a NIC.
 add_etc() {
     echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
     echo 'root:x:0:' >"$root/etc/group"
@@ -199,6 +209,7 @@ add_etc() {
     printf 'passwd: files\ngroup: files\nhosts: files\n' >"$root/etc/nsswitch.conf"
     local f
     for f in /etc/services /etc/protocols; do [ ! -f "$f" ] || cp "$f" "$root$f"; done
+    install -D -m 755 "$here/guest/udhcpc.script" "$root/etc/udhcpc/default.script"
 }
 
 # Suites keep their path relative to the repository top, so that a suite in
@@ -229,11 +240,16 @@ add_suites() {
     done
 }
 
-# Settings for the suites, sourced by /init with `set -a`.
+# Settings for the suites, sourced by /init (busybox ash) with `set -a`:
+# VRELAY, VM_BATS_ARGS and the -e variables, quoted by bash's %q.
 add_env() {
+    local kv
     {
         echo "VRELAY=/usr/local/bin/vrelay"
         printf 'VM_BATS_ARGS=%q\n' "${VM_BATS_ARGS:-}"
+        for kv in ${guest_env[@]+"${guest_env[@]}"}; do
+            printf '%s=%q\n' "${kv%%=*}" "${kv#*=}"
+        done
     } >"$root/vrelay/env"
 }
 
@@ -295,9 +311,10 @@ pick_kernel() {
     [ -f "$kernel" ] || die "no kernel under $VM_DIR; run tests/vm/setup.sh"
 }
 
-# No -device vhost-vsock-pci and no NIC, on purpose (-nodefaults): the
-# guest's only vsock peer is itself.  stdin is /dev/null so that QEMU never
-# reads the caller's terminal; --foreground lets timeout work from a tty.
+# No -device vhost-vsock-pci, on purpose (-nodefaults): the guest's only
+# vsock peer is itself.  No NIC either, unless -q adds one.  stdin is
+# /dev/null so that QEMU never reads the caller's terminal; --foreground
+# lets timeout work from a tty.
 # timeout's PID is kept so that cleanup can stop QEMU if we are killed, and
 # QEMU's status goes to a file because boot runs inside a pipeline.
 boot() {
@@ -306,7 +323,7 @@ boot() {
         -chardev stdio,id=con,signal=off -serial chardev:con \
         -kernel "$kernel" -initrd "$1" \
         -append "console=ttyS0 quiet panic=-1 vrelay.testguest=1 ${VM_APPEND:-}" \
-        </dev/null &
+        ${qemu_extra[@]+"${qemu_extra[@]}"} </dev/null &
     echo $! >"$work/qemu.pid"
     local rc=0
     wait $! || rc=$?

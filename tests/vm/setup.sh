@@ -20,9 +20,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 # What the harness copies into the guest or runs on the host.  kmod gives
 # depmod, which writes the modules.dep that run-suites.sh reads to load the
-# vsock modules in dependency order.
+# vsock and virtio-net modules in dependency order; python3 serves the pages
+# that the network test (suites/net.bats) fetches through vrelay's NAT.
 PKGS=(qemu-system-x86 busybox-static bash bats socat coreutils diffutils
-    iproute2 cpio gzip xz-utils zstd kmod openssh-client)
+    iproute2 cpio gzip xz-utils zstd kmod openssh-client python3)
 
 log() { echo "vm-setup: $*" >&2; }
 die() { log "$*"; exit 1; }
