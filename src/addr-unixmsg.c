@@ -139,8 +139,8 @@ static int recvfrom_open(struct addr_spec *spec, const struct peer_info *peer,
 	struct sockaddr_un from;
 	socklen_t fromlen = sizeof(from);
 	char head[sizeof(VFKIT_GREETING)];
-	ssize_t n;
-	int fd, rc;
+	ssize_t n = -1;
+	int fd, rc, e = EIO;
 
 	rc = unix_listen(spec, &fd);
 	if (rc < 0)
@@ -156,25 +156,29 @@ static int recvfrom_open(struct addr_spec *spec, const struct peer_info *peer,
 			endpoint_close(ep);
 			return -EINTR;
 		}
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			e = errno;
 			break;
+		}
+		fromlen = sizeof(from);
 		n = recvfrom(fd, head, sizeof(head), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT,
 			     (struct sockaddr *)&from, &fromlen);
 		if (n >= 0)
 			break;
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno != EAGAIN && errno != EINTR) {
+			e = errno;
 			break;
+		}
 	}
 	if (n < 0 || fromlen <= sizeof(sa_family_t)) {
 		log_err("%s: %s", spec->text,
-			n < 0 ? strerror(errno) : "the first datagram came from an unbound socket: "
+			n < 0 ? strerror(e) : "the first datagram came from an unbound socket: "
 			"there is no address to send frames back to");
 		endpoint_close(ep);
-		return n < 0 ? -errno : -EDESTADDRREQ;
+		return n < 0 ? -e : -EDESTADDRREQ;
 	}
 	if (connect(fd, (struct sockaddr *)&from, fromlen) < 0) {
-		int e = errno;
-
+		e = errno;
 		log_err("%s: connect back to the sender: %s", spec->text, strerror(e));
 		endpoint_close(ep);
 		return -e;
