@@ -758,7 +758,8 @@ size_t nat_forwards(const struct nat *nat, struct nat_fwd *out, size_t max)
 {
 	size_t n = nat->nfwd < max ? nat->nfwd : max;
 
-	memcpy(out, nat->fwd, n * sizeof(*out));
+	if (n)
+		memcpy(out, nat->fwd, n * sizeof(*out));
 	return nat->nfwd;
 }
 
