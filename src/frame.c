@@ -327,8 +327,10 @@ static int nat_output(void *arg, const uint8_t *frame, size_t len)
 		frame_totals.drop_oversize++;
 		return 0;
 	}
-	if (enqueue(to, frame, len) < 0)
+	if (enqueue(to, frame, len) < 0) {
+		frame_totals.drop_queue++;
 		return -ENOBUFS;
+	}
 	frame_totals.frames[nat_side->index]++;
 	frame_totals.bytes[nat_side->index] += len;
 	/* many frames come in one engine run: one write for all of them */
