@@ -93,6 +93,7 @@ struct nat {
 	uint8_t gw_mac[6], host_mac[6];
 	FILE *pcap;
 	uint8_t *reply;		/* frames the engine answers itself */
+	uint8_t *txbuf;		/* libslirp's frames that need an edit */
 };
 
 /* ---- addresses ------------------------------------------------------------- */
@@ -247,13 +248,16 @@ static void switch_out(struct nat *nat, const uint8_t *frame, size_t len,
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct nat *nat = opaque;
-	uint8_t *frame = (uint8_t *)buf;	/* libslirp's own buffer: ours to edit */
+	const uint8_t *frame = buf;
 	struct netpkt p;
 
 	/* answers from the hidden DNS address come from the gateway */
-	if (netpkt_parse(frame, len, &p) == 0 && p.ipver == 4 &&
-	    p.src4.s_addr == nat->dns_hidden.s_addr && p.sport == 53)
-		netpkt_rewrite4(frame, len, false, nat->dns_hidden, nat->conf.gateway);
+	if (len <= FRAME_MAX && netpkt_parse(frame, len, &p) == 0 && p.ipver == 4 &&
+	    p.src4.s_addr == nat->dns_hidden.s_addr && p.sport == 53) {
+		memcpy(nat->txbuf, frame, len);
+		netpkt_rewrite4(nat->txbuf, len, false, nat->dns_hidden, nat->conf.gateway);
+		frame = nat->txbuf;
+	}
 	switch_out(nat, frame, len, NULL);
 	return (ssize_t)len;
 }
@@ -782,7 +786,7 @@ struct nat *nat_new(struct loop *loop, const struct nat_config *conf, struct err
 	struct dhcp4_conf dc = { 0 };
 	char net[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
 
-	if (!nat || !(nat->reply = malloc(FRAME_MAX))) {
+	if (!nat || !(nat->reply = malloc(FRAME_MAX)) || !(nat->txbuf = malloc(FRAME_MAX))) {
 		err_set(err, "out of memory");
 		goto fail;
 	}
@@ -890,5 +894,6 @@ void nat_free(struct nat *nat)
 	if (nat->pcap)
 		fclose(nat->pcap);
 	free(nat->reply);
+	free(nat->txbuf);
 	free(nat);
 }
