@@ -56,7 +56,7 @@ struct loop {
 	struct loop_deferred *deferred;
 	size_t ndeferred, capdeferred;
 	struct loop_deferred *at_free;
-	size_t nat_free, capat_free;
+	size_t n_at_free, cap_at_free;
 };
 
 /* The loop made last: what an address opened in it (the NAT engine)
@@ -118,10 +118,10 @@ struct loop *loop_current(void)
  */
 int loop_at_free(struct loop *loop, loop_defer_fn fn, void *arg)
 {
-	if (grow((void **)&loop->at_free, &loop->capat_free, loop->nat_free + 1,
+	if (grow((void **)&loop->at_free, &loop->cap_at_free, loop->n_at_free + 1,
 		 sizeof(*loop->at_free)))
 		return -ENOMEM;
-	loop->at_free[loop->nat_free++] = (struct loop_deferred){ fn, arg };
+	loop->at_free[loop->n_at_free++] = (struct loop_deferred){ fn, arg };
 	return 0;
 }
 
@@ -144,9 +144,9 @@ void loop_free(struct loop *loop)
 		return;
 	/* frees that were waiting for the end of a batch */
 	run_deferred(loop);
-	while (loop->nat_free) {
-		loop->nat_free--;
-		loop->at_free[loop->nat_free].fn(loop->at_free[loop->nat_free].arg);
+	while (loop->n_at_free) {
+		loop->n_at_free--;
+		loop->at_free[loop->n_at_free].fn(loop->at_free[loop->n_at_free].arg);
 	}
 	run_deferred(loop);
 #ifdef HAVE_EPOLL
