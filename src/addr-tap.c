@@ -218,7 +218,7 @@ static int tap_open(struct addr_spec *spec, const struct peer_info *peer, struct
 		close(home);
 	if (ns >= 0)
 		close(ns);
-	endpoint_set_fd(ep, fd, EP_FRAMES | EP_NONBLOCK);
+	endpoint_set_fd(ep, fd, EP_NONBLOCK);
 	ep->frame_max = FRAME_FOR_MTU(mtu);
 	log_notice("%s: device %s ready (mtu %d%s%s)", spec->text, spec->params[0], mtu,
 		   c->netns[0] ? ", in " : "", c->netns);

@@ -43,16 +43,6 @@ static int seqpacket_prepare(struct addr_spec *spec, struct errbuf *err)
 	return rc;
 }
 
-static int seqpacket_open(struct addr_spec *spec, const struct peer_info *peer,
-			  struct endpoint *ep)
-{
-	int rc = sock_connect(spec, false, ep);
-
-	if (rc == 0)
-		ep->flags |= EP_FRAMES;
-	return rc;
-}
-
 static int dgram_prepare(struct addr_spec *spec, struct errbuf *err)
 {
 	const char *bind_path = opt_get_str(spec, &opt_dgram_bind);
@@ -115,7 +105,7 @@ static int sendto_open(struct addr_spec *spec, const struct peer_info *peer,
 			unlink(bind_path);
 		return -e;
 	}
-	endpoint_set_fd(ep, fd, EP_SOCKET | EP_FRAMES | EP_NONBLOCK);
+	endpoint_set_fd(ep, fd, EP_SOCKET | EP_NONBLOCK);
 	if (bind_path)
 		ep->ops = &sendto_ops;
 	log_notice("%s: sending frames to %s", spec->text, p->path);
@@ -145,7 +135,7 @@ static int recvfrom_open(struct addr_spec *spec, const struct peer_info *peer,
 	rc = unix_listen(spec, &fd);
 	if (rc < 0)
 		return rc;
-	endpoint_set_fd(ep, fd, EP_SOCKET | EP_FRAMES);
+	endpoint_set_fd(ep, fd, EP_SOCKET);
 	ep->ops = &recvfrom_ops;
 	log_notice("%s: listening on %s for the first datagram", spec->text,
 		   ((const struct sock_priv *)spec->priv)->path);
@@ -201,7 +191,7 @@ const struct addr_type addr_unix_seqpacket = {
 	.summary = "connect to a unix seqpacket socket; one frame per message",
 	.opts = { unix_connect_opts, sock_buf_opts },
 	.prepare = seqpacket_prepare,
-	.open = seqpacket_open,
+	.open = unix_connect_open,
 	.cleanup = sock_priv_free,
 };
 

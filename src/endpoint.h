@@ -12,8 +12,6 @@ struct endpoint;
 #define EP_SOCKET	(1u << 0)	/* shutdown(2) half-closes the write side */
 #define EP_CONNECTING	(1u << 1)	/* non-blocking connect still in flight */
 #define EP_NONBLOCK	(1u << 3)	/* already O_NONBLOCK */
-#define EP_FRAMES	(1u << 5)	/* one Ethernet frame per read/write (TAP,
-					 * datagram and seqpacket sockets) */
 #define EP_NAT		(1u << 6)	/* no fd: @priv is the NAT engine */
 #define EP_OWNED_SOCKET	(1u << 4)	/* a socket no other fd refers to (accepted or
 					 * connected here): close() sends its FIN */
@@ -44,7 +42,7 @@ struct endpoint_ops {
  *		unused halves of a dual address), closed with it
  * @ops, @priv:	see struct endpoint_ops
  * @spec:	the address it was opened from, for messages
- * @frame_max:	EP_FRAMES and EP_NAT: the longest frame it takes (its MTU
+ * @frame_max:	frame addresses: the longest frame it takes (its MTU
  *		plus the Ethernet header), 0 for the codec's own limit
  */
 struct endpoint {

@@ -6,8 +6,8 @@
  *
  * A frame relay joins two sides that each deliver whole frames:
  *
- * - a message fd (EP_FRAMES): a TAP device, a datagram or seqpacket
- *   socket; one read() or recv() is one frame;
+ * - a message fd (a frame address type): a TAP device, a datagram or
+ *   seqpacket socket; one read() or recv() is one frame;
  * - a byte stream with a codec (frames=qemu: u32 big-endian length;
  *   frames=hyperkit: u16 little-endian length; frames=raw: each read is a
  *   frame), decoded from an input buffer that collects partial frames;
@@ -93,7 +93,7 @@ struct fside {
 	struct fpump *fp;
 	int index;
 	struct endpoint ep;
-	enum frame_codec codec;	/* FRAME_CODEC_NONE: EP_FRAMES or EP_NAT */
+	enum frame_codec codec;	/* FRAME_CODEC_NONE: a message fd or the NAT */
 	size_t frame_max;
 	struct nat_link *nat;
 	/* stream input: [rpos, rlen) is received but not yet delivered */
@@ -606,13 +606,13 @@ static size_t codec_limit(enum frame_codec c)
 	return c == FRAME_CODEC_HYPERKIT ? 65535 : FRAME_MAX;
 }
 
-static const char *const codec_names[] = { "qemu", "hyperkit", "raw", "frames" };
+static const char *const codec_names[] = { "qemu", "hyperkit", "raw", "one per message" };
 
-/* One frame per message by its nature (an accepted seqpacket socket has
- * only its listener's type to say so) */
+/* One frame per message by its nature: its address type says so (for an
+ * accepted seqpacket socket, its listener's) */
 static bool is_message_endpoint(const struct endpoint *ep)
 {
-	return (ep->flags & (EP_FRAMES | EP_NAT)) || is_frame_type(ep->spec);
+	return is_frame_type(ep->spec);
 }
 
 /* Which codec @ep uses: its own frames=, else the other side's, else qemu */
@@ -661,8 +661,7 @@ static int side_setup(struct fpump *fp, int i, struct endpoint *ep, const struct
 		return -EINVAL;
 	}
 	log_info("%s: carrying frames (%s, up to %zu bytes)", ep->spec->text,
-		 ep->flags & EP_NAT ? "NAT" : ep->flags & EP_FRAMES ? "one per message" :
-		 codec_names[s->codec], s->frame_max);
+		 ep->flags & EP_NAT ? "NAT" : codec_names[s->codec], s->frame_max);
 	if (ep->flags & EP_NAT) {
 		s->nat = link_new(ep->priv, nat_output, s);
 		return s->nat ? 0 : -ENOSPC;
@@ -713,11 +712,6 @@ int frame_pump_start(struct loop *loop, const struct pump_conf *conf,
 	fp->done = done;
 	fp->arg = arg;
 	loop_timer_init(&fp->linger, linger_over, fp);
-	if ((left->flags & EP_NAT) && (right->flags & EP_NAT)) {
-		log_err("%s: a NAT needs a link to a guest, not another NAT", right->spec->text);
-		rc = -EINVAL;
-		goto fail;
-	}
 	rc = side_setup(fp, 0, left, right);
 	if (rc == 0)
 		rc = side_setup(fp, 1, right, left);
