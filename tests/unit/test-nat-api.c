@@ -13,28 +13,7 @@
 #include <string.h>
 
 #include "nat-api.h"
-
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void ok(int cond, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	/* response bodies end in a newline: keep each test on one line */
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	printf("%sok %d - %s\n", cond ? "" : "not ", ntest, line);
-}
+#include "tap.h"
 
 /* ---- the fake engine ---- */
 
@@ -552,7 +531,5 @@ int main(void)
 	test_http();
 	fk.n = 0;
 	test_robust();
-	printf("1..%d\n", ntest);
-	printf("# %d tests, %d failed\n", ntest, nfail);
-	return nfail != 0;
+	return tap_end();
 }

@@ -15,22 +15,7 @@
 #include "loop.h"
 #include "nat.h"
 #include "netpkt.h"
-
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "tap.h"
 
 /* What the engine sent the link: the last frame, and how many */
 static uint8_t last[2048];
@@ -159,6 +144,5 @@ int main(void)
 	ok(st.links == 0, "the link detaches");
 	nat_free(nat);
 	loop_free(loop);
-	printf("1..%d\n# %d tests, %d failed\n", ntest, ntest, nfail);
-	return nfail != 0;
+	return tap_end();
 }

@@ -18,22 +18,7 @@
 #include "dhcp4.h"
 #include "dnszone.h"
 #include "netpkt.h"
-
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "tap.h"
 
 static const uint8_t mac_guest[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t mac_gw[6] = { 0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd };
@@ -1124,7 +1109,5 @@ int main(void)
 	test_dhcp_flood();
 	test_dhcp_malformed();
 	test_dns();
-	printf("1..%d\n", ntest);
-	printf("# %d tests, %d failed\n", ntest, nfail);
-	return nfail != 0;
+	return tap_end();
 }
