@@ -118,7 +118,9 @@ fd_count() {
 	ls "/proc/$1/fd" | wc -l
 }
 
-teardown() {
+# teardown_pids - SIGTERM to every background process of the test, then
+# reap them (suites with a teardown of their own call it too)
+teardown_pids() {
 	local pid
 	for pid in "${BG_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
@@ -127,6 +129,10 @@ teardown() {
 		wait "$pid" 2>/dev/null || true
 	done
 	BG_PIDS=()
+}
+
+teardown() {
+	teardown_pids
 }
 
 # sshd_start DIR PORT - a throw-away sshd for root on 127.0.0.1:PORT:

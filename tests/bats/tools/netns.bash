@@ -71,19 +71,6 @@ ns_teardown() {
 	NETNS_LIST=()
 }
 
-# teardown_pids - what helper.bash's teardown does: SIGTERM to every
-# background process of the test, then reap them
-teardown_pids() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${BG_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	BG_PIDS=()
-}
-
 # ns_exec NS COMMAND... - run COMMAND inside NS
 ns_exec() {
 	local ns=$1
