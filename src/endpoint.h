@@ -15,6 +15,12 @@ struct endpoint;
 #define EP_NAT		(1u << 6)	/* no fd: @priv is the NAT engine */
 #define EP_OWNED_SOCKET	(1u << 4)	/* a socket no other fd refers to (accepted or
 					 * connected here): close() sends its FIN */
+#define EP_HANDSHAKE	(1u << 7)	/* a layer (TLS) must finish ops->handshake
+					 * before any data flows either way */
+
+/* struct endpoint.want: what a layer waits for after it said -EAGAIN */
+#define EP_WANT_READ	(1u << 0)	/* @rfd readable */
+#define EP_WANT_WRITE	(1u << 1)	/* @wfd writable */
 
 /**
  * struct endpoint_ops - for endpoints that are more than plain fds
@@ -22,13 +28,27 @@ struct endpoint;
  * Plain endpoints (sockets, pipes, terminals, files) leave ops NULL and
  * the pump uses read/write/splice.  Layers that transform bytes (TLS,
  * readline) provide these; they return the byte count, 0 at EOF, or a
- * negative errno (-EAGAIN when they would block).
+ * negative errno.  -EAGAIN means "call again once @ep->want is ready": a
+ * layer's read may wait for its fd to be writable and its write for it
+ * to be readable (TLS), so it says which in @ep->want; a layer that
+ * leaves @want 0 waits for the obvious (read: readable, write: writable).
+ *
+ * @handshake:	optional; while EP_HANDSHAKE is set the pump calls it
+ *		instead of moving data: 0 done, -EAGAIN (with @want), or
+ *		another negative errno after logging why (the relay fails)
+ * @pending:	optional; true when @read has data that the fd's readiness
+ *		does not show (a decrypted record, a queued line)
+ * @strerror:	optional; what went wrong in the layer's last failed call,
+ *		for the pump's one error line, instead of strerror(-@err)
  */
 struct endpoint_ops {
 	ssize_t (*read)(struct endpoint *ep, void *buf, size_t len);
 	ssize_t (*write)(struct endpoint *ep, const void *buf, size_t len);
 	int (*shutdown_wr)(struct endpoint *ep);
 	void (*close)(struct endpoint *ep);
+	int (*handshake)(struct endpoint *ep);
+	bool (*pending)(const struct endpoint *ep);
+	const char *(*strerror)(struct endpoint *ep, int err);
 };
 
 /**
@@ -41,6 +61,7 @@ struct endpoint_ops {
  * @extra_fd:	fds the endpoint owns but the pump does not use (the
  *		unused halves of a dual address), closed with it
  * @ops, @priv:	see struct endpoint_ops
+ * @want:	EP_WANT_*, set by @ops when they return -EAGAIN
  * @spec:	the address it was opened from, for messages
  * @frame_max:	frame addresses: the longest frame it takes (its MTU
  *		plus the Ethernet header), 0 for the codec's own limit
@@ -52,6 +73,7 @@ struct endpoint {
 	int extra_fd[2];
 	const struct endpoint_ops *ops;
 	void *priv;
+	unsigned want;
 	const struct addr_spec *spec;
 	size_t frame_max;
 };

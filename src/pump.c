@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "dump.h"
 #include "log.h"
 #include "pump.h"
 #include "sock.h"
@@ -70,6 +71,8 @@ struct pump_dir {
 	bool use_splice;
 	bool pipe_full;	/* splice in said EAGAIN with data in the pipe */
 	bool paused;	/* ignoreeof: waiting for eof_timer */
+	unsigned fill_want;	/* EP_WANT_* the source's layer waits for to read */
+	unsigned flush_want;	/* ... and the destination's to write */
 	int pipefd[2];
 	size_t inpipe, pipecap;
 	char *buf;
@@ -84,6 +87,7 @@ struct pump {
 	struct pump_side side[2];
 	struct pump_dir dir[2];
 	struct loop_timer linger_timer, idle_timer, connect_timer;
+	struct loop_timer kick_timer;	/* a layer holds input its fd doesn't show */
 	double last_activity;
 	pump_done_fn done;
 	void *arg;
@@ -187,57 +191,6 @@ void pump_release_pools(void)
 		free(buf_pool[--nbufs]);
 }
 
-/* ---- traffic dumps (-v, -x) ------------------------------------------------ */
-
-static void dump(const struct pump_dir *d, const unsigned char *data, size_t n)
-{
-	char line[160], ts[32];
-	struct timeval tv;
-	struct tm tm;
-	size_t len;
-
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y/%m/%d %H:%M:%S", &tm);
-	len = (size_t)snprintf(line, sizeof(line), "%c %s.%06ld  length=%zu from=%llu to=%llu\n",
-			       d->index == 0 ? '>' : '<', ts, (long)tv.tv_usec, n,
-			       (unsigned long long)d->bytes,
-			       (unsigned long long)(d->bytes + n - 1));
-	log_raw(line, len);
-	if (d->p->conf->dump == DUMP_HEX) {
-		for (size_t i = 0; i < n; i += 16) {
-			size_t m = n - i < 16 ? n - i : 16, k = 0;
-
-			for (size_t j = 0; j < 16; j++)
-				k += (size_t)snprintf(line + k, sizeof(line) - k, j < m ? " %02x" : "   ",
-						      data[i + j < n ? i + j : 0]);
-			k += (size_t)snprintf(line + k, sizeof(line) - k, "  ");
-			for (size_t j = 0; j < m; j++)
-				line[k++] = isprint(data[i + j]) ? (char)data[i + j] : '.';
-			line[k++] = '\n';
-			log_raw(line, k);
-		}
-		return;
-	}
-	/* text: printable bytes and newlines as they are, others as \xNN */
-	len = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = data[i];
-
-		if (len > sizeof(line) - 8) {
-			log_raw(line, len);
-			len = 0;
-		}
-		if (isprint(c) || c == '\n' || c == '\t')
-			line[len++] = (char)c;
-		else
-			len += (size_t)snprintf(line + len, sizeof(line) - len, "\\x%02x", c);
-	}
-	if (n && data[n - 1] != '\n')
-		line[len++] = '\n';
-	log_raw(line, len);
-}
-
 /* ---- moving bytes ------------------------------------------------------------ */
 
 static bool has_pending(const struct pump_dir *d)
@@ -308,8 +261,12 @@ static ssize_t dir_fill(struct pump_dir *d)
 	size_t room = d->p->conf->bufsize - d->off - d->len;
 	char *at = d->buf + d->off + d->len;
 
-	if (src->ops && src->ops->read)
-		return src->ops->read(src, at, room);
+	if (src->ops && src->ops->read) {
+		src->want = 0;
+		n = src->ops->read(src, at, room);
+		d->fill_want = n == -EAGAIN && src->want ? src->want : EP_WANT_READ;
+		return n;
+	}
 	n = read(src->rfd, at, room);
 	return n < 0 ? -errno : n;
 }
@@ -332,9 +289,11 @@ static ssize_t dir_flush(struct pump_dir *d)
 			pipe_put(d);
 		return n;
 	}
-	if (dst->ops && dst->ops->write)
+	if (dst->ops && dst->ops->write) {
+		dst->want = 0;
 		n = dst->ops->write(dst, d->buf + d->off, d->len);
-	else if ((n = write(dst->wfd, d->buf + d->off, d->len)) < 0)
+		d->flush_want = n == -EAGAIN && dst->want ? dst->want : EP_WANT_WRITE;
+	} else if ((n = write(dst->wfd, d->buf + d->off, d->len)) < 0)
 		n = -errno;
 	if (n <= 0)
 		return n;
@@ -350,9 +309,13 @@ static void pump_finish(struct pump *p, int status);
 
 static void dir_fail(struct pump_dir *d, const char *what, ssize_t err)
 {
-	const struct endpoint *ep = !strcmp(what, "read") ? &d->from->ep : &d->to->ep;
+	struct endpoint *ep = !strcmp(what, "read") ? &d->from->ep : &d->to->ep;
+	const char *why = NULL;
 
-	log_err("%s: %s: %s", ep->spec ? ep->spec->text : "?", what, strerror((int)-err));
+	if (ep->ops && ep->ops->strerror)
+		why = ep->ops->strerror(ep, (int)-err);
+	log_err("%s: %s: %s", ep->spec ? ep->spec->text : "?", what,
+		why ? why : strerror((int)-err));
 	pump_finish(d->p, 1);
 }
 
@@ -416,22 +379,43 @@ static void eof_poll(struct loop *loop, struct loop_timer *t)
 		update_watches(d->p);
 }
 
+/* Both sides must be connected and through their handshakes first */
+#define EP_NOT_READY	(EP_CONNECTING | EP_HANDSHAKE)
+
+static bool wants_input(const struct pump_dir *d)
+{
+	return d->active && !d->eof && !d->paused && has_room(d);
+}
+
 /* What the pump wants from the loop now, for both sides */
 static void update_watches(struct pump *p)
 {
+	bool kick = false;
+
 	for (int s = 0; s < 2; s++) {
 		struct pump_side *side = &p->side[s];
 		struct pump_dir *out = &p->dir[s], *in = &p->dir[1 - s];
-		unsigned r = 0, w = 0;
+		unsigned want = 0, r, w;
 
 		if (side->ep.flags & EP_CONNECTING) {
-			w = LOOP_OUT;
-		} else if (!(p->side[1 - s].ep.flags & EP_CONNECTING)) {
-			if (out->active && !out->eof && !out->paused && has_room(out))
-				r = LOOP_IN;
+			want = EP_WANT_WRITE;
+		} else if (side->ep.flags & EP_HANDSHAKE) {
+			want = side->ep.want;
+		} else if (!(p->side[1 - s].ep.flags & EP_NOT_READY)) {
+			/* a layer may read only once its fd is writable, or
+			 * write once it is readable (TLS): each direction asks
+			 * for what its last try waited for */
+			if (wants_input(out)) {
+				want |= out->fill_want;
+				if (side->ep.ops && side->ep.ops->pending &&
+				    side->ep.ops->pending(&side->ep))
+					kick = true;
+			}
 			if (in->active && !in->done && has_pending(in))
-				w = LOOP_OUT;
+				want |= in->flush_want;
 		}
+		r = want & EP_WANT_READ ? LOOP_IN : 0;
+		w = want & EP_WANT_WRITE ? LOOP_OUT : 0;
 		if (side->rw.added && side->ep.rfd == side->ep.wfd)
 			loop_set(p->loop, &side->rw, r | w);
 		else {
@@ -441,6 +425,10 @@ static void update_watches(struct pump *p)
 				loop_set(p->loop, &side->ww, w);
 		}
 	}
+	/* input already inside a layer makes no fd readable: come back at
+	 * once, from the loop, rather than recursing */
+	if (kick && p->kick_timer.slot < 0)
+		loop_timer_arm(p->loop, &p->kick_timer, 0);
 }
 
 /* Move what can be moved now in direction @d; false if the pump ended */
@@ -476,8 +464,9 @@ static bool dir_run(struct pump_dir *d)
 				 * when more comes */
 				drained = (size_t)n < want;
 				if (!d->use_splice) {
-					if (d->p->conf->dump)
-						dump(d, (unsigned char *)d->buf + d->off + d->len, (size_t)n);
+					if (pump_conf_inspects(d->p->conf))
+						dump_traffic(d->p->conf, d->index, d->bytes + d->len,
+							     d->buf + d->off + d->len, (size_t)n);
 					d->len += (size_t)n;
 				}
 			} else if (n == 0) {
@@ -523,6 +512,29 @@ static void connect_failed(struct pump *p, struct pump_side *side, int err)
 	arm_connect_timer(p, &side->ep);
 }
 
+/* A layer's handshake (TLS) goes one step further; false if the pump ended */
+static bool side_handshake(struct pump *p, struct pump_side *side)
+{
+	int rc;
+
+	side->ep.want = 0;
+	rc = side->ep.ops->handshake(&side->ep);
+	if (rc == -EAGAIN) {
+		if (!side->ep.want)
+			side->ep.want = EP_WANT_READ;
+		return true;
+	}
+	if (rc < 0) {
+		/* the layer said why; the other side gets nothing */
+		pump_finish(p, 1);
+		return false;
+	}
+	side->ep.flags &= ~EP_HANDSHAKE;
+	if (!(p->side[1 - side->index].ep.flags & EP_NOT_READY))
+		loop_timer_cancel(p->loop, &p->connect_timer);
+	return true;
+}
+
 static void connect_done(struct pump *p, struct pump_side *side)
 {
 	int soerr = 0;
@@ -532,8 +544,12 @@ static void connect_done(struct pump *p, struct pump_side *side)
 		soerr = errno;
 	if (soerr == 0) {
 		side->ep.flags &= ~EP_CONNECTING;
-		loop_timer_cancel(p->loop, &p->connect_timer);
 		log_notice("%s: connected", side->ep.spec->text);
+		/* connect-timeout= covers a TLS handshake after the connect */
+		if (side->ep.flags & EP_HANDSHAKE)
+			side_handshake(p, side);
+		else
+			loop_timer_cancel(p->loop, &p->connect_timer);
 		return;
 	}
 	connect_failed(p, side, -soerr);
@@ -550,7 +566,20 @@ static void connect_timeout(struct loop *loop, struct loop_timer *t)
 				update_watches(p);
 			return;
 		}
+		if (p->side[i].ep.flags & EP_HANDSHAKE) {
+			log_err("%s: TLS handshake: timed out (connect-timeout=%g)",
+				p->side[i].ep.spec->text,
+				opt_get_secs(p->side[i].ep.spec, &opt_connect_timeout, 0));
+			pump_finish(p, 1);
+			return;
+		}
 	}
+}
+
+/* Once both sides are ready, move what is waiting; false if the pump ended */
+static bool run_both(struct pump *p)
+{
+	return dir_run(&p->dir[0]) && dir_run(&p->dir[1]);
 }
 
 static void side_event(struct loop *loop, struct loop_watch *w, unsigned events)
@@ -560,6 +589,15 @@ static void side_event(struct loop *loop, struct loop_watch *w, unsigned events)
 
 	if (side->ep.flags & EP_CONNECTING) {
 		connect_done(p, side);
+	} else if (side->ep.flags & EP_HANDSHAKE) {
+		if (side_handshake(p, side) && !(side->ep.flags & EP_HANDSHAKE) &&
+		    !(p->side[1 - side->index].ep.flags & EP_NOT_READY) && !run_both(p))
+			return;
+	} else if (side->ep.ops) {
+		/* a layer's read may have waited for writability and its
+		 * write for readability: any event can unblock either way */
+		if (!run_both(p))
+			return;
 	} else {
 		/* IN moves data out of this side, OUT into it */
 		if ((events & LOOP_IN) && w == &side->rw && !dir_run(&p->dir[side->index]))
@@ -568,6 +606,14 @@ static void side_event(struct loop *loop, struct loop_watch *w, unsigned events)
 			return;
 	}
 	if (!p->finished)
+		update_watches(p);
+}
+
+static void kick_fired(struct loop *loop, struct loop_timer *t)
+{
+	struct pump *p = t->arg;
+
+	if (run_both(p))
 		update_watches(p);
 }
 
@@ -612,6 +658,7 @@ static void pump_finish(struct pump *p, int status)
 	loop_timer_cancel(p->loop, &p->linger_timer);
 	loop_timer_cancel(p->loop, &p->idle_timer);
 	loop_timer_cancel(p->loop, &p->connect_timer);
+	loop_timer_cancel(p->loop, &p->kick_timer);
 	for (int i = 0; i < 2; i++) {
 		loop_timer_cancel(p->loop, &p->dir[i].eof_timer);
 		/* always an explicit EPOLL_CTL_DEL: close() alone drops the
@@ -690,6 +737,7 @@ int pump_start(struct loop *loop, const struct pump_conf *conf,
 	loop_timer_init(&p->linger_timer, linger_expired, p);
 	loop_timer_init(&p->idle_timer, idle_check, p);
 	loop_timer_init(&p->connect_timer, connect_timeout, p);
+	loop_timer_init(&p->kick_timer, kick_fired, p);
 	for (int i = 0; i < 2; i++) {
 		p->side[i].p = p;
 		p->side[i].index = i;
@@ -702,9 +750,11 @@ int pump_start(struct loop *loop, const struct pump_conf *conf,
 		d->from = &p->side[i];
 		d->to = &p->side[1 - i];
 		d->pipefd[0] = d->pipefd[1] = -1;
+		d->fill_want = EP_WANT_READ;
+		d->flush_want = EP_WANT_WRITE;
 		d->active = d->from->ep.rfd >= 0 && d->to->ep.wfd >= 0 &&
 			    (conf->only_dir < 0 || conf->only_dir == i);
-		splice_ok = conf->splice && conf->dump == DUMP_NONE &&
+		splice_ok = conf->splice && !pump_conf_inspects(conf) &&
 			    !d->from->ep.ops && !d->to->ep.ops;
 		/* known sockets (accepted, connected, in flight) need no fstat */
 		d->use_splice = splice_ok &&
@@ -729,9 +779,16 @@ int pump_start(struct loop *loop, const struct pump_conf *conf,
 		pump_finish(p, 0);
 		return 0;
 	}
-	for (int i = 0; i < 2; i++)
-		if (p->side[i].ep.flags & EP_CONNECTING)
-			arm_connect_timer(p, &p->side[i].ep);
+	for (int i = 0; i < 2; i++) {
+		struct pump_side *side = &p->side[i];
+
+		if (side->ep.flags & EP_NOT_READY)
+			arm_connect_timer(p, &side->ep);
+		/* a connected layer starts its handshake now; one still
+		 * connecting starts it from connect_done() */
+		if ((side->ep.flags & EP_NOT_READY) == EP_HANDSHAKE && !side_handshake(p, side))
+			return 0;
+	}
 	if (conf->idle > 0) {
 		p->last_activity = util_now();
 		loop_timer_arm(loop, &p->idle_timer, p->last_activity + conf->idle);

@@ -18,6 +18,7 @@ enum pump_dump { DUMP_NONE, DUMP_TEXT, DUMP_HEX };
  * @idle:	-T: end after this long without traffic (0: never)
  * @only_dir:	-1 both ways; 0 left to right only (-u); 1 right to left (-U)
  * @dump:	-v / -x
+ * @rawfd:	-r / -R: fd that gets a copy of each direction's bytes, or -1
  * @splice:	false forces the buffered path
  */
 struct pump_conf {
@@ -26,8 +27,15 @@ struct pump_conf {
 	double idle;
 	int only_dir;
 	enum pump_dump dump;
+	int rawfd[2];
 	bool splice;
 };
+
+/* Something must see the bytes: no splice(2) then */
+static inline bool pump_conf_inspects(const struct pump_conf *conf)
+{
+	return conf->dump != DUMP_NONE || conf->rawfd[0] >= 0 || conf->rawfd[1] >= 0;
+}
 
 /* What every pump of this process moved, for -S and SIGUSR1 */
 struct pump_totals {

@@ -39,6 +39,7 @@
 #include "pump.h"
 #include "relay.h"
 #include "sock.h"
+#include "tls.h"
 #include "util.h"
 
 #define RELAY_DEFAULT_BUFSIZE (256 * 1024)
@@ -233,6 +234,12 @@ static int start_pump(struct relay *r, struct endpoint *left, const struct peer_
 	}
 	if (rc < 0) {
 		endpoint_close(left);
+		return rc;
+	}
+	/* TLS goes on before the pump starts, which runs the handshakes */
+	if ((rc = tls_attach(left)) < 0 || (rc = tls_attach(&right)) < 0) {
+		endpoint_close(left);
+		endpoint_close(&right);
 		return rc;
 	}
 	if (r->mode == MODE_MULTI)
@@ -438,7 +445,7 @@ void relay_conf_defaults(struct relay_conf *conf)
 {
 	*conf = (struct relay_conf){
 		.pump = { .bufsize = RELAY_DEFAULT_BUFSIZE, .linger = 0.5, .only_dir = -1,
-			  .splice = true },
+			  .rawfd = { -1, -1 }, .splice = true },
 	};
 }
 
