@@ -54,11 +54,11 @@ const struct addr_type *const addr_types[] = {
 	&addr_unix_recvfrom,
 	&addr_tap,
 #ifndef WITH_OPENSSL
-	STUB("OPENSSL", "host:port", 2, "TLS client", NOT_BUILT("openssl")),
+	STUB("OPENSSL-CONNECT", "host:port", 2, "TLS client", NOT_BUILT("openssl")),
 	STUB("OPENSSL-LISTEN", "port", 1, "TLS server", NOT_BUILT("openssl")),
 #else
-	STUB("OPENSSL", "host:port", 2, "TLS client", NOT_YET),
-	STUB("OPENSSL-LISTEN", "port", 1, "TLS server", NOT_YET),
+	&addr_openssl_connect,
+	&addr_openssl_listen,
 #endif
 #ifndef WITH_READLINE
 	STUB("READLINE", NULL, 0, "line editing and history on the terminal", NOT_BUILT("readline")),

@@ -299,13 +299,14 @@ static int tcp_listen(struct addr_spec *spec, int *fd)
 	return rc;
 }
 
-#define TCP_CONNECT_TYPE(var, tname, alias, what)				\
+#define TCP_CONNECT_TYPE(var, tname, alias, what, tflags)			\
 	const struct addr_type var = {						\
 		.name = tname,							\
 		.aliases = { alias },						\
 		.params = "host:port",						\
 		.nparams = 2,							\
-		.summary = "connect to a TCP port" what,			\
+		.flags = ADDR_HOST | (tflags),					\
+		.summary = what,						\
 		.opts = { sock_connect_opts, sock_buf_opts, sock_tcp_opts },	\
 		.prepare = tcp_connect_prepare,					\
 		.open = tcp_connect_open,					\
@@ -313,14 +314,14 @@ static int tcp_listen(struct addr_spec *spec, int *fd)
 		.cleanup = sock_priv_free,					\
 	}
 
-#define TCP_LISTEN_TYPE(var, tname, alias, what)				\
+#define TCP_LISTEN_TYPE(var, tname, alias, what, tflags)			\
 	const struct addr_type var = {						\
 		.name = tname,							\
 		.aliases = { alias },						\
 		.params = "port",						\
 		.nparams = 1,							\
-		.flags = ADDR_LISTEN,						\
-		.summary = "listen on a TCP port" what,				\
+		.flags = ADDR_LISTEN | (tflags),				\
+		.summary = what,						\
 		.opts = { sock_listen_opts, sock_ip_listen_opts, sock_buf_opts,	\
 			  sock_tcp_opts },					\
 		.prepare = tcp_listen_prepare,					\
@@ -330,9 +331,16 @@ static int tcp_listen(struct addr_spec *spec, int *fd)
 		.cleanup = sock_priv_free,					\
 	}
 
-TCP_CONNECT_TYPE(addr_tcp_connect, "TCP-CONNECT", "TCP", "");
-TCP_CONNECT_TYPE(addr_tcp4_connect, "TCP4-CONNECT", "TCP4", " over IPv4");
-TCP_CONNECT_TYPE(addr_tcp6_connect, "TCP6-CONNECT", "TCP6", " over IPv6");
-TCP_LISTEN_TYPE(addr_tcp_listen, "TCP-LISTEN", "TCP-L", " (IPv6 and IPv4)");
-TCP_LISTEN_TYPE(addr_tcp4_listen, "TCP4-LISTEN", "TCP4-L", " over IPv4");
-TCP_LISTEN_TYPE(addr_tcp6_listen, "TCP6-LISTEN", "TCP6-L", " over IPv6 only");
+TCP_CONNECT_TYPE(addr_tcp_connect, "TCP-CONNECT", "TCP", "connect to a TCP port", 0);
+TCP_CONNECT_TYPE(addr_tcp4_connect, "TCP4-CONNECT", "TCP4", "connect to a TCP port over IPv4", 0);
+TCP_CONNECT_TYPE(addr_tcp6_connect, "TCP6-CONNECT", "TCP6", "connect to a TCP port over IPv6", 0);
+TCP_LISTEN_TYPE(addr_tcp_listen, "TCP-LISTEN", "TCP-L", "listen on a TCP port (IPv6 and IPv4)", 0);
+TCP_LISTEN_TYPE(addr_tcp4_listen, "TCP4-LISTEN", "TCP4-L", "listen on a TCP port over IPv4", 0);
+TCP_LISTEN_TYPE(addr_tcp6_listen, "TCP6-LISTEN", "TCP6-L", "listen on a TCP port over IPv6 only", 0);
+#ifdef WITH_OPENSSL
+/* TCP with TLS on top (tls.c): socat's names for it */
+TCP_CONNECT_TYPE(addr_openssl_connect, "OPENSSL-CONNECT", "OPENSSL",
+		 "TLS client on a TCP connection", ADDR_TLS);
+TCP_LISTEN_TYPE(addr_openssl_listen, "OPENSSL-LISTEN", "OPENSSL-L",
+		"TLS server on a TCP port (IPv6 and IPv4)", ADDR_TLS);
+#endif

@@ -20,6 +20,8 @@ extern const struct addr_type addr_hvsock_connect, addr_hvsock_listen;
 extern const struct addr_type addr_unix_seqpacket, addr_unix_seqpacket_listen;
 extern const struct addr_type addr_unix_sendto, addr_unix_recvfrom;
 extern const struct addr_type addr_tap;
+extern const struct addr_type addr_openssl_connect, addr_openssl_listen;
+extern const struct addr_type addr_readline;
 extern const struct addr_type addr_nat;
 
 /* -4 / -6: the family TCP and TCP-LISTEN use when the type doesn't say */

@@ -29,6 +29,7 @@
 #include "frame.h"
 #include "log.h"
 #include "sock.h"
+#include "tls.h"
 
 const struct opt_desc opt_ignoreeof = {
 	"ignoreeof", OPT_FLAG, 0, 0, 0, NULL,
@@ -101,6 +102,12 @@ static const struct opt_desc *find_option(const struct addr_type *type, const ch
 	for (const struct opt_desc *const *o = addr_common_opts; *o; o++)
 		if (!strcasecmp((*o)->name, name))
 			return *o;
+#ifdef WITH_OPENSSL
+	if (!(type->flags & ADDR_FRAMES))
+		for (const struct opt_desc *const *o = tls_opts; *o; o++)
+			if (!strcasecmp((*o)->name, name))
+				return *o;
+#endif
 	return NULL;
 }
 
@@ -247,6 +254,8 @@ static int parse_single(struct addr_spec *spec, const char *text, struct errbuf 
 		goto out;
 	}
 	rc = spec->type->prepare ? spec->type->prepare(spec, err) : 0;
+	if (rc == 0)
+		rc = tls_prepare(spec, err);
 out:
 	free(word);
 	return rc;
@@ -314,6 +323,10 @@ struct addr_spec *addr_parse(const char *text, struct errbuf *err)
 			err_set(err, "a listening address cannot be half of a dual address");
 			goto fail;
 		}
+		if (spec->tls || spec->dual->tls) {
+			err_set(err, "tls on half of a dual address (A!!B): TLS needs one stream");
+			goto fail;
+		}
 		return spec;
 	}
 	if (parse_single(spec, text, err) < 0)
@@ -330,6 +343,7 @@ void addr_free(struct addr_spec *spec)
 		return;
 	if (spec->type && spec->type->cleanup)
 		spec->type->cleanup(spec);
+	tls_cleanup(spec);
 	for (unsigned i = 0; i < spec->nparams; i++)
 		free(spec->params[i]);
 	for (unsigned i = 0; i < spec->nopts; i++)
@@ -498,5 +512,13 @@ int addr_print_type_help(const char *name)
 		if (!((t->flags & ADDR_FRAMES) && stream_only))
 			opt_print_help(*o);
 	}
+#ifdef WITH_OPENSSL
+	if (!(t->flags & ADDR_FRAMES)) {
+		printf("TLS options%s:\n", t->flags & ADDR_TLS ? "" : " (with tls)");
+		for (const struct opt_desc *const *o = tls_opts; *o; o++)
+			if (!(t->flags & ADDR_TLS) || *o != tls_opts[0])
+				opt_print_help(*o);
+	}
+#endif
 	return 0;
 }

@@ -21,6 +21,8 @@
 #define ADDR_STUB	(1u << 4)	/* known, but not built into this binary */
 #define ADDR_PEER_ENV	(1u << 5)	/* reads struct peer_info (EXEC's environment) */
 #define ADDR_FRAMES	(1u << 6)	/* carries Ethernet frames, not bytes */
+#define ADDR_TLS	(1u << 7)	/* TLS always (OPENSSL), as if given "tls" */
+#define ADDR_HOST	(1u << 8)	/* params[0] is a host name: TLS checks it */
 
 struct addr_spec;
 
@@ -93,6 +95,7 @@ struct addr_type {
  * @opts:	options, parsed and range-checked
  * @dual:	for "A!!B": this spec reads (A), @dual writes (B)
  * @priv:	what the type's prepare() made of it
+ * @tls:	what tls_prepare() made of its TLS options, or NULL
  */
 struct addr_spec {
 	const char *text;
@@ -103,6 +106,7 @@ struct addr_spec {
 	unsigned nopts;
 	struct addr_spec *dual;
 	void *priv;
+	void *tls;
 };
 
 /* addr-table.c */

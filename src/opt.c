@@ -46,6 +46,10 @@ int opt_parse_value(struct opt_value *val, struct errbuf *err)
 
 	if (d->kind == OPT_FLAG)
 		return parse_flag(val, err);
+	if (!val->text && d->kind == OPT_CHOICE && (d->flags & OPTF_BARE)) {
+		val->num = 0;
+		return 0;
+	}
 	if (!val->text || !*val->text)
 		return err_set(err, "%s: missing value (%s=%s)", d->name, d->name, d->arg);
 
@@ -109,6 +113,8 @@ void opt_print_help(const struct opt_desc *d)
 
 	if (d->kind == OPT_FLAG)
 		snprintf(head, sizeof(head), "%s", d->name);
+	else if (d->flags & OPTF_BARE)
+		snprintf(head, sizeof(head), "%s[=%s]", d->name, d->arg);
 	else
 		snprintf(head, sizeof(head), "%s=%s", d->name, d->arg);
 	printf("  %-24s %s\n", head, d->help);

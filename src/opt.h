@@ -22,6 +22,8 @@ enum opt_kind {
 /* Given again, the option adds a value instead of replacing the earlier
  * one ("forward=...,forward=..."); read them with opt_next(). */
 #define OPTF_REPEAT	(1u << 1)
+/* An OPT_CHOICE that may stand alone ("tls"): it means the first choice */
+#define OPTF_BARE	(1u << 2)
 
 /**
  * struct opt_desc - one option an address type takes
