@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "dump.h"
 #include "frame.h"
 #include "log.h"
 #include "nat.h"
@@ -104,6 +105,7 @@ struct fside {
 	bool dgram;		/* no EOF: an empty datagram is just a bad frame */
 	bool want_post;		/* accept-post: the request is still to come */
 	bool eof;
+	uint64_t nframes;	/* frames from this side relayed, for dumps */
 	/* output queue: encoded bytes on a stream; [u32 length][frame]
 	 * records for a message fd */
 	uint8_t *q;
@@ -285,6 +287,14 @@ static void deferred_flush(void *arg)
 		update_watches(s->fp);
 }
 
+/* -v/-x/-r/-R see each frame that goes on, numbered per direction */
+static void inspect(struct fside *from, const uint8_t *frame, size_t len)
+{
+	from->nframes++;
+	if (pump_conf_inspects(from->fp->conf))
+		dump_frame(from->fp->conf, from->index, from->nframes, frame, len);
+}
+
 /* One frame from @from for the other side */
 static void deliver(struct fside *from, const uint8_t *frame, size_t len)
 {
@@ -308,11 +318,14 @@ static void deliver(struct fside *from, const uint8_t *frame, size_t len)
 	frame_totals.frames[d]++;
 	frame_totals.bytes[d] += len;
 	if (to->ep.flags & EP_NAT) {
+		inspect(from, frame, len);
 		link_input(to->nat, frame, len);
 		return;
 	}
 	if (enqueue(to, frame, len) < 0)
 		frame_totals.drop_queue++;
+	else
+		inspect(from, frame, len);
 }
 
 /* The NAT engine's frames for the side across from it */
@@ -333,6 +346,7 @@ static int nat_output(void *arg, const uint8_t *frame, size_t len)
 	}
 	frame_totals.frames[nat_side->index]++;
 	frame_totals.bytes[nat_side->index] += len;
+	inspect(nat_side, frame, len);
 	/* many frames come in one engine run: one write for all of them */
 	if (!to->flush_deferred && loop_defer(nat_side->fp->loop, deferred_flush, to) == 0)
 		to->flush_deferred = true;

@@ -16,10 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "addr-types.h"
 #include "applets.h"
+#include "dump.h"
+#include "frame.h"
 #include "log.h"
 #include "loop.h"
 #include "relay.h"
@@ -45,13 +48,15 @@ static void usage_globals(void)
 	       "Options:\n"
 	       "  -d            more messages; repeat for more (-d -d shows every step)\n"
 	       "  -v, -x        dump the traffic to stderr as text / hex ('>' left to right)\n"
+	       "  -r FILE       copy the left-to-right bytes to FILE, raw (pcap for frames)\n"
+	       "  -R FILE       copy the right-to-left bytes to FILE, raw (pcap for frames)\n"
 	       "  -b SIZE       transfer block size: pipe or buffer per direction (default 256k)\n"
 	       "  -t SECONDS    after EOF in one direction, end this long later (default 0.5)\n"
 	       "  -T SECONDS    end after this long without traffic\n"
 	       "  -u, -U        one direction only: left to right / right to left\n"
 	       "  -M            many-connections mode: one process serves every connection\n"
 	       "                of the listening left address (same as its \"multi\" option)\n"
-	       "  -S, --statistics  byte and connection counts at the end (and on SIGUSR1)\n"
+	       "  -S, --statistics  byte, frame and connection counts at the end (and on SIGUSR1)\n"
 	       "  -lf FILE      messages to FILE;  -ly[FACILITY]  messages to syslog\n"
 	       "  -4, -6        TCP and TCP-LISTEN use IPv4 only / IPv6 only\n"
 	       "  -V, --version version;  -h, --help [TYPE]  this help, or TYPE's options\n"
@@ -92,6 +97,37 @@ static int parse_secs_arg(const char *opt, const char *text, double *out)
 	snprintf(msg, sizeof(msg), "%s: invalid duration \"%s\"", opt, text);
 	log_err("%s", msg);
 	return -1;
+}
+
+/*
+ * -r/-R: opened once, before anything else is, so that a bad path is a
+ * usage error and fork children share (and append to) one file.  A frame
+ * relay's copies are pcap files.
+ */
+static int open_raw_copies(struct relay_conf *conf, const char *const path[2], bool frames)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		int fd;
+
+		if (!path[dir])
+			continue;
+		fd = dump_raw_open(dir, path[dir], frames);
+		if (fd < 0) {
+			log_err("%s %s: %s", dir == 0 ? "-r" : "-R", path[dir], strerror(-fd));
+			return -1;
+		}
+		conf->pump.rawfd[dir] = fd;
+	}
+	return 0;
+}
+
+static void close_raw_copies(struct relay_conf *conf)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		if (conf->pump.rawfd[dir] >= 0)
+			close(conf->pump.rawfd[dir]);
+		conf->pump.rawfd[dir] = -1;
+	}
 }
 
 /* Both addresses are parsed and checked before either is opened */
@@ -144,7 +180,7 @@ int relay_main(int argc, char **argv)
 {
 	struct relay_conf conf;
 	struct addr_spec *spec[2] = { NULL, NULL };
-	const char *addrs[2];
+	const char *addrs[2], *rawpath[2] = { NULL, NULL };
 	int naddrs = 0, debug = 0, status = EXIT_USAGE;
 	bool multi = false;
 	struct errbuf err;
@@ -184,6 +220,10 @@ int relay_main(int argc, char **argv)
 			conf.pump.dump = DUMP_TEXT;
 		} else if (!strcmp(a, "-x")) {
 			conf.pump.dump = DUMP_HEX;
+		} else if (!strcmp(a, "-r") || !strcmp(a, "-R")) {
+			if (need_arg(argc, argv, i))
+				return EXIT_USAGE;
+			rawpath[a[1] == 'R'] = argv[++i];
 		} else if (!strcmp(a, "-u")) {
 			conf.pump.only_dir = 0;
 		} else if (!strcmp(a, "-U")) {
@@ -248,8 +288,11 @@ int relay_main(int argc, char **argv)
 	}
 	if (check_pair(spec[0], spec[1], multi) < 0)
 		goto out;
+	if (open_raw_copies(&conf, rawpath, frame_relay_wanted(spec[0], spec[1])) < 0)
+		goto out;
 	status = relay_run(&conf, spec[0], spec[1]);
 out:
+	close_raw_copies(&conf);
 	addr_free(spec[0]);
 	addr_free(spec[1]);
 	return status;

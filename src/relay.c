@@ -111,10 +111,14 @@ static int signals_setup(void)
 
 static void print_stats(const struct relay *r)
 {
+	/* a frame relay moves frames, not a byte stream: its bytes are the
+	 * frames' (without a codec's length prefixes) */
+	const uint64_t *bytes = r->frames ? frame_totals.bytes : pump_totals.bytes;
+
 	log_msg(LOG_LVL_ERR,
 		"statistics: left-to-right %llu bytes, right-to-left %llu bytes, "
 		"connections %llu, active %llu, failed %llu",
-		(unsigned long long)pump_totals.bytes[0], (unsigned long long)pump_totals.bytes[1],
+		(unsigned long long)bytes[0], (unsigned long long)bytes[1],
 		(unsigned long long)(r->mode == MODE_FORK ? r->nchildren + pump_totals.finished
 							  : pump_totals.started),
 		(unsigned long long)(r->mode == MODE_FORK ? r->nchildren
