@@ -140,6 +140,18 @@ static int tcp_resolve(const struct addr_spec *spec, struct sock_target **out, s
 	if (rc < 0) {
 		sock_fail("cannot resolve host \"%s\": %s", p->host, why);
 		log_notice("%s: cannot resolve host \"%s\": %s", spec->text, p->host, why);
+	} else if (log_enabled(LOG_LVL_INFO)) {
+		char list[512], one[160];
+		size_t len = 0;
+
+		list[0] = '\0';
+		for (size_t i = 0; i < *n && len < sizeof(list); i++) {
+			sock_format((const struct sockaddr *)&(*out)[i].sa, (*out)[i].len, one,
+				    sizeof(one));
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+						i ? ", " : "", one);
+		}
+		log_info("%s: %s resolves to %s", spec->text, p->host, *n ? list : "nothing");
 	}
 	return rc;
 }

@@ -205,8 +205,8 @@ void unix_close_listener(const struct addr_spec *spec, int fd)
 	const struct sock_priv *p = spec->priv;
 
 	close(fd);
-	if (p->path && opt_get_flag(spec, &opt_unlink_close, true))
-		unlink(p->path);
+	if (p->path && opt_get_flag(spec, &opt_unlink_close, true) && unlink(p->path) == 0)
+		log_info("%s: removed %s", spec->text, p->path);
 }
 
 const struct addr_type addr_unix_connect = {

@@ -20,15 +20,27 @@
 
 #include "log.h"
 
-static int log_level = LOG_LVL_ERR;
+/* warnings are shown without -d: they tell of something done other than
+ * asked (a socket option refused, a peer turned away) */
+static int log_level = LOG_LVL_WARN;
 static int log_fd = STDERR_FILENO;
 static bool log_syslog;
 static bool log_verbose_prefix;
 
-void log_set_level(int level)
+/**
+ * log_set_level() - how much to say, from the command line's -d count
+ * @ndebug:	how many -d were given (-dN: N); negative for -d0, which
+ *		keeps only the errors
+ *
+ * As socat 1.8 counts: warnings always, -d notices, -d -d info (every
+ * step of opening an address), -d -d -d debug.
+ */
+void log_set_level(int ndebug)
 {
+	int level = ndebug < 0 ? LOG_LVL_ERR : LOG_LVL_WARN + ndebug;
+
 	log_level = level > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : level;
-	if (level > LOG_LVL_ERR)
+	if (ndebug > 0)
 		log_verbose_prefix = true;
 }
 

@@ -5,11 +5,12 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-/* Levels follow socat: errors always; -d warnings, -dd notices (each step of
- * opening an address, "listening on"), -ddd info, -dddd debug. */
+/* Levels follow socat 1.8: errors and warnings always; -d notices (listening
+ * on, accepted, connecting to, connected), -d -d info (every step of opening
+ * an address), -d -d -d debug; -d0 errors only. */
 enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_NOTICE, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-void log_set_level(int level);
+void log_set_level(int ndebug);
 int log_get_level(void);
 int log_to_file(const char *path);
 int log_to_syslog(const char *facility);

@@ -46,7 +46,8 @@ static void usage_globals(void)
 	       "TYPE:param:param,option,option=value; \"-\" is STDIO; A!!B reads A, writes B).\n"
 	       "\n"
 	       "Options:\n"
-	       "  -d            more messages; repeat for more (-d -d shows every step)\n"
+	       "  -d            more messages: -d notices, -d -d every step of opening an\n"
+	       "                address, -d -d -d debug; -dN is N times -d, -d0 errors only\n"
 	       "  -v, -x        dump the traffic to stderr as text / hex ('>' left to right)\n"
 	       "  -r FILE       copy the left-to-right bytes to FILE, raw (pcap for frames)\n"
 	       "  -R FILE       copy the right-to-left bytes to FILE, raw (pcap for frames)\n"
@@ -215,7 +216,7 @@ int relay_main(int argc, char **argv)
 		} else if (a[1] == 'd' && strspn(a + 1, "d") == strlen(a + 1)) {
 			debug += (int)strlen(a + 1);
 		} else if (a[1] == 'd' && util_parse_uint(a + 2, 0, 4, &v) == 0) {
-			debug = (int)v;
+			debug = v ? (int)v : -1;	/* -d0: errors only */
 		} else if (!strcmp(a, "-v")) {
 			conf.pump.dump = DUMP_TEXT;
 		} else if (!strcmp(a, "-x")) {

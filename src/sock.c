@@ -335,6 +335,18 @@ void sock_accepted(const struct addr_spec *spec, int fd)
 	sock_apply_opts(spec, fd);
 }
 
+/* What kind of socket @fd is, for the -d -d line that tells it was made */
+static void log_socket_made(const struct addr_spec *spec, int fd, int family, int socktype)
+{
+	const char *fam = family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" :
+			  family == AF_UNIX ? "unix" : "other";
+	const char *type = socktype == SOCK_STREAM ? "stream" :
+			   socktype == SOCK_SEQPACKET ? "seqpacket" :
+			   socktype == SOCK_DGRAM ? "datagram" : "other";
+
+	log_info("%s: socket: %s %s, fd %d", spec->text, fam, type, fd);
+}
+
 /* ---- connecting ------------------------------------------------------------ */
 
 /* Sleep that ends early on SIGTERM/SIGINT */
@@ -394,15 +406,19 @@ static int connect_one(const struct addr_spec *spec, const struct sock_target *t
 	fd = socket(family, p->socktype | SOCK_CLOEXEC | (family == AF_UNIX ? 0 : SOCK_NONBLOCK), 0);
 	if (fd < 0)
 		return -errno;
+	log_socket_made(spec, fd, family, p->socktype);
 	sock_apply_opts(spec, fd);
-	if (p->bindlen && bind(fd, (const struct sockaddr *)&p->bind, p->bindlen) < 0) {
+	if (p->bindlen) {
 		char b[128];
 
-		rc = -errno;
 		sock_format((const struct sockaddr *)&p->bind, p->bindlen, b, sizeof(b));
-		log_notice("%s: bind to %s: %s", spec->text, b, strerror(-rc));
-		close(fd);
-		return rc;
+		if (bind(fd, (const struct sockaddr *)&p->bind, p->bindlen) < 0) {
+			rc = -errno;
+			log_notice("%s: bind to %s: %s", spec->text, b, strerror(-rc));
+			close(fd);
+			return rc;
+		}
+		log_info("%s: bound to %s", spec->text, b);
 	}
 	/* AF_UNIX connects block only while the listener's backlog is full,
 	 * and a non-blocking one would fail with EAGAIN then; the others wait
@@ -584,6 +600,7 @@ int sock_listen_on(const struct addr_spec *spec, const struct sockaddr *sa,
 		log_err("%s: socket: %s", spec->text, strerror(errno));
 		return -errno;
 	}
+	log_socket_made(spec, fd, sa->sa_family, socktype);
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
 		if (opt_get_flag(spec, &opt_reuseaddr, true))
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -603,6 +620,7 @@ int sock_listen_on(const struct addr_spec *spec, const struct sockaddr *sa,
 		close(fd);
 		return -e;
 	}
+	log_info("%s: bound to %s", spec->text, where);
 	if (socktype != SOCK_DGRAM && listen(fd, backlog) < 0) {
 		int e = errno;
 

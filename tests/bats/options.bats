@@ -652,16 +652,19 @@ part two" ]
 	[[ "${stderr_lines[1]}" == " 68 65 6c 6c 6f "*"hello" ]]
 }
 
-@test "global: -d shows warnings and errors, -dd the notices too" {
+@test "global: levels as socat 1.8: errors alone with -d0, -d the notices, -dd info too" {
 	local port
 	port=$(closed_port)
+	run -1 vr -d0 "TCP:127.0.0.1:$port" -
+	[ "$output" = "vrelay: TCP:127.0.0.1:$port: connect: Connection refused" ]
 	run -1 vr -d "TCP:127.0.0.1:$port" -
-	[ "${#lines[@]}" -eq 1 ]
-	[[ "$output" =~ ^[0-9/]+\ [0-9:.]+\ vrelay\[[0-9]+\]\ E\ TCP:127.0.0.1:$port:\ connect:\ Connection\ refused$ ]]
+	[[ "$output" == *"] N TCP:127.0.0.1:$port: connecting to 127.0.0.1:$port"* ]]
+	[[ "$output" =~ [0-9/]+\ [0-9:.]+\ vrelay\[[0-9]+\]\ E\ TCP:127.0.0.1:$port:\ connect:\ Connection\ refused$ ]]
+	[[ "$output" != *"] I "* ]]
 	run -1 vr -dd "TCP:127.0.0.1:$port" -
-	[[ "$output" == *"] N TCP:127.0.0.1:$port: connecting to 127.0.0.1:$port"* ]]
+	[[ "$output" == *"] I TCP:127.0.0.1:$port: socket: IPv4 stream"* ]]
 	run -1 vr -d2 "TCP:127.0.0.1:$port" -
-	[[ "$output" == *"] N TCP:127.0.0.1:$port: connecting to 127.0.0.1:$port"* ]]
+	[[ "$output" == *"] I TCP:127.0.0.1:$port: socket: IPv4 stream"* ]]
 }
 
 @test "global: -dd logs listening on, accepted connection from, connecting to" {
