@@ -63,7 +63,7 @@ const struct addr_type *const addr_types[] = {
 #ifndef WITH_READLINE
 	STUB("READLINE", NULL, 0, "line editing and history on the terminal", NOT_BUILT("readline")),
 #else
-	STUB("READLINE", NULL, 0, "line editing and history on the terminal", NOT_YET),
+	&addr_readline,
 #endif
 #ifndef WITH_SLIRP
 	STUB("NAT", NULL, 0, "built-in user-mode network", NOT_BUILT("slirp")),
