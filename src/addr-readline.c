@@ -28,7 +28,8 @@
  * readline keeps its state in globals, and its line handler has no
  * argument: there is one READLINE per process (rl_active).  Its signal
  * handlers stay off: SIGINT and SIGTERM are the relay's, which ends the
- * pump, whose close puts the terminal back.
+ * pump, whose close puts the terminal back; a new terminal size is looked
+ * for before readline draws.
  */
 #include "config.h"
 
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -143,6 +145,23 @@ static void rl_fix_blocking(struct rl_ctx *c)
 	c->blocking = true;
 }
 
+/*
+ * A resized terminal: readline's own SIGWINCH handler is off with the
+ * rest (it would be installed only while a key is read), so look each time
+ * readline is about to draw; it then redraws the line for the new width.
+ */
+static void rl_check_size(void)
+{
+	struct winsize ws;
+	int rows, cols;
+
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || !ws.ws_col)
+		return;
+	rl_get_screen_size(&rows, &cols);
+	if (ws.ws_col != cols || ws.ws_row != rows)
+		rl_resize_terminal();
+}
+
 /* The prompt readline shows now, in @c's mode */
 static const char *rl_current_prompt(const struct rl_ctx *c)
 {
@@ -184,6 +203,7 @@ static int rl_show_output(struct rl_ctx *c, const char *buf, size_t len)
 			c->col0 = buf[len - 1] == '\n';
 		return rc;
 	}
+	rl_check_size();
 	line = rl_copy_text(0, rl_end);
 	point = rl_point;
 	/* this clears from column 0, so an incomplete line we printed goes
@@ -311,6 +331,8 @@ static ssize_t readline_read(struct endpoint *ep, void *buf, size_t len)
 	size_t n;
 
 	rl_fix_blocking(c);
+	if (c->installed && !c->eof)
+		rl_check_size();
 	/* every key that is there, but never a wait for the next one */
 	while (c->installed && !c->eof && c->qlen < RL_QUEUE_MAX && stdin_has_input())
 		rl_callback_read_char();
@@ -466,6 +488,7 @@ static int readline_open(struct addr_spec *spec, const struct peer_info *peer,
 	rl_instream = stdin;
 	rl_outstream = stdout;
 	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;		/* see rl_check_size() */
 	rl_change_environment = 0;	/* no LINES/COLUMNS for EXEC children */
 	/* a tab goes to the peer; local file names mean nothing there (an
 	 * inputrc may bind it otherwise) */

@@ -305,6 +305,20 @@ talking_peer() {
 	terminal_restored rl
 }
 
+@test "READLINE: after the terminal is resized, a line longer than the new width wraps and edits right" {
+	rl_start rl READLINE SYSTEM:"cat >>$OUT"
+	tm resize-window -t rl -x 30
+	wait_value 10 30 tm display-message -p -t rl '#{pane_width}'
+	keys rl abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ C-a X
+	wait_until 10 screen_has rl 3456789ABCDEFGHIJ
+	[ "$(screen rl)" = "$(printf 'Xabcdefghijklmnopqrstuvwxyz012\n3456789ABCDEFGHIJ')" ]
+	keys rl Enter
+	wait_out 'Xabcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ\n'
+	keys rl C-d
+	wait_status rl
+	[ "$STATUS" = 0 ]
+}
+
 @test "READLINE: Ctrl-D on an empty line is EOF for the peer, vrelay exits 0, the terminal is as before" {
 	local flag="$BATS_TEST_TMPDIR/flag"
 	rl_start rl READLINE SYSTEM:"cat >$OUT; echo done >$flag"
