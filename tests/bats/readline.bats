@@ -383,6 +383,12 @@ talking_peer() {
 	[[ "$stderr" == *bogus* ]]
 	run -2 --separate-stderr "$VRELAY" 'STDIN!!READLINE' STDOUT </dev/null
 	[[ "$stderr" == *'half of a dual address'* ]]
+	run -2 --separate-stderr "$VRELAY" READLINE,frames=qemu STDOUT </dev/null
+	[[ "$stderr" == 'vrelay: READLINE,frames=qemu: '*frames=* ]]
+	# on a terminal (script(1) makes one): one terminal, one READLINE
+	command -v script >/dev/null || skip "script (util-linux) is not installed"
+	run -2 script -qec "$(printf '%q ' "$VRELAY" READLINE READLINE,noprompt)" /dev/null </dev/null
+	[[ "$output" == *'vrelay: READLINE,noprompt: only one READLINE per relay'* ]]
 }
 
 @test "vrelay -h READLINE lists history=, prompt= and noprompt" {
