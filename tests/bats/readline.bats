@@ -11,7 +11,9 @@
 load helper
 
 setup() {
-	command -v tmux >/dev/null || skip "tmux is not installed (apt-get install tmux)"
+	if "$VRELAY" -h READLINE | grep -q '^  unavailable:'; then
+		skip "this vrelay has no READLINE (configured --without-readline)"
+	fi
 	TMUX_SOCK="$BATS_TEST_TMPDIR/tmux.sock"
 	# dead panes stay for capture-pane; no status line in the way
 	printf 'set -g remain-on-exit on\nset -g status off\n' >"$BATS_TEST_TMPDIR/tmux.conf"
@@ -40,6 +42,7 @@ tm() {
 rl_start() {
 	local name=$1 dir=$BATS_TEST_TMPDIR tty
 	shift
+	command -v tmux >/dev/null || skip "tmux is not installed (apt-get install tmux)"
 	{
 		echo '#!/bin/bash'
 		printf 'stty -g >%q\n' "$dir/$name.stty-before"
