@@ -87,7 +87,6 @@ struct rl_conf {
  * @partial:	the peer's output after its last "\n", @plen bytes
  * @installed:	readline's line handler is in place (terminal in raw mode)
  * @eof:	Ctrl-D was typed (or stdin ended): no more lines
- * @blocking:	stdout is back in blocking mode (see rl_fix_blocking())
  * @col0:	our last output to the terminal ended a line
  * @added:	lines added to the history, for append_history()
  */
@@ -100,7 +99,6 @@ struct rl_ctx {
 	size_t plen;
 	bool installed;
 	bool eof;
-	bool blocking;
 	bool col0;
 	int added;
 };
@@ -127,22 +125,6 @@ static int rl_write_all(const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-/*
- * The pump makes stdout non-blocking, and on a terminal stdin and stdout
- * are one open file, so stdin with it.  readline draws with stdio, which
- * loses output on EAGAIN, and reads keys with read(2), which it would take
- * for EOF: a terminal we edit on blocks.  (restore_blocking() at the end
- * of the pump agrees.)
- */
-static void rl_fix_blocking(struct rl_ctx *c)
-{
-	if (c->blocking)
-		return;
-	util_set_nonblock(STDIN_FILENO, false);
-	util_set_nonblock(STDOUT_FILENO, false);
-	c->blocking = true;
 }
 
 /*
@@ -330,7 +312,6 @@ static ssize_t readline_read(struct endpoint *ep, void *buf, size_t len)
 	struct rl_ctx *c = ep->priv;
 	size_t n;
 
-	rl_fix_blocking(c);
 	if (c->installed && !c->eof)
 		rl_check_size();
 	/* every key that is there, but never a wait for the next one */
@@ -360,7 +341,6 @@ static ssize_t readline_write(struct endpoint *ep, const void *buf, size_t len)
 	struct rl_ctx *c = ep->priv;
 	int rc;
 
-	rl_fix_blocking(c);
 	rc = rl_show_output(c, buf, len);
 	return rc < 0 ? rc : (ssize_t)len;
 }
@@ -420,29 +400,10 @@ static const struct endpoint_ops readline_ops = {
 
 /* ---- the address type --------------------------------------------------- */
 
-/*
- * The right half of "A!!READLINE" gets the whole argument as its text
- * (and the left half has @dual): a plain READLINE starts with its name.
- */
-static bool rl_is_dual_half(const struct addr_spec *spec)
-{
-	size_t n = strlen("READLINE");
-
-	return spec->dual || strncasecmp(spec->text, "READLINE", n) ||
-	       (spec->text[n] && spec->text[n] != ',');
-}
-
 static int readline_prepare(struct addr_spec *spec, struct errbuf *err)
 {
 	struct rl_conf *conf;
 
-	if (rl_is_dual_half(spec))
-		return err_set(err, "READLINE cannot be half of a dual address (A!!B): "
-			       "it reads and writes the terminal");
-	if (opt_find(spec, &opt_frames) || opt_find(spec, &opt_post) ||
-	    opt_find(spec, &opt_accept_post))
-		return err_set(err, "READLINE carries lines of text: frames=, post= and "
-			       "accept-post are for other streams");
 	if (opt_find(spec, &opt_prompt) && opt_get_flag(spec, &opt_noprompt, false))
 		return err_set(err, "prompt= and noprompt: choose one");
 	if (!isatty(STDIN_FILENO))
@@ -509,7 +470,9 @@ static int readline_open(struct addr_spec *spec, const struct peer_info *peer,
 
 	ep->rfd = STDIN_FILENO;
 	ep->wfd = STDOUT_FILENO;
-	/* the pump must not make stdin non-blocking (see rl_fix_blocking) */
+	/* the terminal stays blocking: readline draws with stdio, which loses
+	 * output on EAGAIN, and reads keys with read(2), which would take
+	 * EAGAIN for EOF; the pump leaves EP_NONBLOCK fds as they are */
 	ep->flags |= EP_NONBLOCK;
 	ep->ops = &readline_ops;
 	ep->priv = c;
@@ -527,6 +490,7 @@ static void readline_cleanup(struct addr_spec *spec)
 
 const struct addr_type addr_readline = {
 	.name = "READLINE",
+	.flags = ADDR_OWN_LAYER,
 	.summary = "line editing and history on the terminal",
 	.opts = { readline_opts },
 	.prepare = readline_prepare,

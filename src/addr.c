@@ -103,7 +103,7 @@ static const struct opt_desc *find_option(const struct addr_type *type, const ch
 		if (!strcasecmp((*o)->name, name))
 			return *o;
 #ifdef WITH_OPENSSL
-	if (!(type->flags & ADDR_FRAMES))
+	if (!(type->flags & (ADDR_FRAMES | ADDR_OWN_LAYER)))
 		for (const struct opt_desc *const *o = tls_opts; *o; o++)
 			if (!strcasecmp((*o)->name, name))
 				return *o;
@@ -178,7 +178,9 @@ static int add_option(struct addr_spec *spec, char *word, struct errbuf *err)
 	return 0;
 }
 
-static int parse_single(struct addr_spec *spec, const char *text, struct errbuf *err)
+/* One address, or (@half) one side of "A!!B", into @spec */
+static int parse_single(struct addr_spec *spec, const char *text, bool half,
+			struct errbuf *err)
 {
 	size_t cap = strlen(text) + 1;
 	char *word = malloc(cap);
@@ -241,11 +243,17 @@ static int parse_single(struct addr_spec *spec, const char *text, struct errbuf 
 	for (unsigned i = 0; i < spec->nopts; i++)
 		if (opt_parse_value(&spec->opts[i], err) < 0)
 			goto out;
-	if ((spec->type->flags & ADDR_FRAMES) &&
+	if (half && (spec->type->flags & ADDR_OWN_LAYER)) {
+		err_set(err, "%s cannot be half of a dual address (A!!B): it reads and writes "
+			"one place", spec->type->name);
+		goto out;
+	}
+	if ((spec->type->flags & (ADDR_FRAMES | ADDR_OWN_LAYER)) &&
 	    (opt_find(spec, &opt_frames) || opt_find(spec, &opt_post) ||
 	     opt_find(spec, &opt_accept_post))) {
-		err_set(err, "%s carries one frame per message: frames=, post= and accept-post "
-			"are for stream addresses", spec->type->name);
+		err_set(err, "%s carries %s: frames=, post= and accept-post are for other "
+			"streams", spec->type->name, spec->type->flags & ADDR_FRAMES ?
+			"one frame per message" : "lines of text");
 		goto out;
 	}
 	if ((opt_find(spec, &opt_post) || opt_find(spec, &opt_accept_post)) &&
@@ -304,10 +312,10 @@ struct addr_spec *addr_parse(const char *text, struct errbuf *err)
 			goto fail;
 		}
 		spec->dual->text = text;
-		int rc = parse_single(spec, left, err);
+		int rc = parse_single(spec, left, true, err);
 
 		free(left);
-		if (rc < 0 || parse_single(spec->dual, bang + 2, err) < 0)
+		if (rc < 0 || parse_single(spec->dual, bang + 2, true, err) < 0)
 			goto fail;
 		if (spec->type->flags & ADDR_WRONLY) {
 			err_set(err, "%s cannot be read from, so it cannot be the left of \"!!\"",
@@ -329,7 +337,7 @@ struct addr_spec *addr_parse(const char *text, struct errbuf *err)
 		}
 		return spec;
 	}
-	if (parse_single(spec, text, err) < 0)
+	if (parse_single(spec, text, false, err) < 0)
 		goto fail;
 	return spec;
 fail:
@@ -509,11 +517,11 @@ int addr_print_type_help(const char *name)
 		bool stream_only = *o == &opt_frames || *o == &opt_post || *o == &opt_accept_post ||
 				   *o == &opt_ignoreeof;
 
-		if (!((t->flags & ADDR_FRAMES) && stream_only))
+		if (!((t->flags & (ADDR_FRAMES | ADDR_OWN_LAYER)) && stream_only))
 			opt_print_help(*o);
 	}
 #ifdef WITH_OPENSSL
-	if (!(t->flags & ADDR_FRAMES)) {
+	if (!(t->flags & (ADDR_FRAMES | ADDR_OWN_LAYER))) {
 		printf("TLS options%s:\n", t->flags & ADDR_TLS ? "" : " (with tls)");
 		for (const struct opt_desc *const *o = tls_opts; *o; o++)
 			if (!(t->flags & ADDR_TLS) || *o != tls_opts[0])

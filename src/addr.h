@@ -23,6 +23,8 @@
 #define ADDR_FRAMES	(1u << 6)	/* carries Ethernet frames, not bytes */
 #define ADDR_TLS	(1u << 7)	/* TLS always (OPENSSL), as if given "tls" */
 #define ADDR_HOST	(1u << 8)	/* params[0] is a host name: TLS checks it */
+#define ADDR_OWN_LAYER	(1u << 9)	/* its endpoint is a layer (READLINE): no tls,
+					 * no frames, not half of a dual address */
 
 struct addr_spec;
 

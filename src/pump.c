@@ -360,8 +360,9 @@ static void dir_finish(struct pump_dir *d)
 	if (to->ww.added && !(to->ep.flags & EP_SOCKET))
 		loop_del(d->p->loop, &to->ww);
 	/* when the other direction is over too, close() right after sends
-	 * the FIN of an owned socket: no shutdown needed */
-	if (!(to->ep.flags & EP_OWNED_SOCKET) || !other_done(d))
+	 * the FIN of an owned socket: no shutdown needed, unless a layer has
+	 * a goodbye of its own to send first (TLS: close_notify) */
+	if (to->ep.ops || !(to->ep.flags & EP_OWNED_SOCKET) || !other_done(d))
 		endpoint_shutdown_wr(&to->ep);
 	check_end(d->p);
 }
@@ -697,7 +698,8 @@ static int watch_side(struct pump *p, struct pump_side *side)
 			return rc;
 	}
 	if (ep->wfd >= 0 && ep->wfd != ep->rfd) {
-		util_set_nonblock(ep->wfd, true);
+		if (!(ep->flags & EP_NONBLOCK))
+			util_set_nonblock(ep->wfd, true);
 		rc = loop_add(p->loop, &side->ww, 0);
 		if (rc < 0)
 			return rc;
