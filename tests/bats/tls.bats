@@ -277,6 +277,19 @@ plain_client() {
 	[[ "$stderr" == *"TLS 1.3"* ]]
 }
 
+@test "tls over VSOCK-MUX: Firecracker's CONNECT/OK first, then TLS with the guest's s_server" {
+	s_server srv -rev -cert "$PKI/server.pem" -key "$PKI/server.key"
+	local sock="$BATS_TEST_TMPDIR/v.sock"
+	start_bg python3 "$BATS_TEST_DIRNAME/tools/fake-vmm.py" "$sock" firecracker \
+		"$BATS_TEST_TMPDIR/record" "$SRV_PORT"
+	wait_until 10 test -S "$sock"
+	run -0 --separate-stderr timeout 20 bash -c 'echo abc | "$VRELAY" -d \
+		VSOCK-MUX:"'"$sock"'":443,tls,cafile="$PKI/ca.pem",commonname=localhost -'
+	[ "$output" = cba ]
+	[ "$(cat "$BATS_TEST_TMPDIR/record")" = "CONNECT 443" ]
+	[[ "$stderr" == *"TLS 1.3"*"peer certificate /CN=localhost"* ]]
+}
+
 @test "tls=server on a connecting address, tls=client on an accepted one (roles swapped)" {
 	local sock="$BATS_TEST_TMPDIR/r.sock"
 	# the listener's side is the TLS client here

@@ -7,6 +7,12 @@ tell the guest's answer from its own bytes.  What the client sent before
 the guest took over (the CONNECT line or HyperKit header) is written to
 RECORD.  Readiness: the socket file exists.
 
+    fake-vmm.py SOCKET MODE RECORD [GUEST_TCP_PORT]
+
+With GUEST_TCP_PORT the guest is not the echo but whatever listens on
+127.0.0.1:GUEST_TCP_PORT (say, openssl s_server): once the VMM's part is
+done, bytes go both ways between the client and it, half-closes included.
+
 Modes (Firecracker / cloud-hypervisor / vhost-device-vsock protocol):
   firecracker  reply "OK 1073741824\\n" (an allocated host port)
   vhost        reply "OK <guest port>\\n"
@@ -21,10 +27,42 @@ Modes (Firecracker / cloud-hypervisor / vhost-device-vsock protocol):
 import os
 import socket
 import sys
+import threading
 import time
 
 
-def serve(conn, mode, record):
+def pipe(src, dst):
+    while True:
+        data = src.recv(65536)
+        if not data:
+            break
+        dst.sendall(data)
+    try:
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def be_guest(conn, guest_port):
+    if guest_port is None:
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            conn.sendall(data.upper())
+        conn.shutdown(socket.SHUT_WR)
+        conn.close()
+        return
+    guest = socket.create_connection(("127.0.0.1", int(guest_port)))
+    t = threading.Thread(target=pipe, args=(guest, conn))
+    t.start()
+    pipe(conn, guest)
+    t.join()
+    guest.close()
+    conn.close()
+
+
+def serve(conn, mode, record, guest_port=None):
     if mode == "hyperkit":
         header = b""
         while len(header) < 18:
@@ -65,17 +103,12 @@ def serve(conn, mode, record):
                 pass
             conn.close()
             return
-    while True:
-        data = conn.recv(65536)
-        if not data:
-            break
-        conn.sendall(data.upper())
-    conn.shutdown(socket.SHUT_WR)
-    conn.close()
+    be_guest(conn, guest_port)
 
 
 def main():
     path, mode, record = sys.argv[1:4]
+    guest_port = sys.argv[4] if len(sys.argv) > 4 else None
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     tmp = path + ".tmp"
     srv.bind(tmp)
@@ -83,7 +116,7 @@ def main():
     # rename so that the path appears only once it accepts connections
     os.rename(tmp, path)
     conn, _ = srv.accept()
-    serve(conn, mode, record)
+    serve(conn, mode, record, guest_port)
 
 
 if __name__ == "__main__":
