@@ -506,23 +506,27 @@ static void run_hooks(struct loop *loop, bool prepare)
 
 /**
  * loop_run() - dispatch until loop_stop()
+ *
+ * A loop_stop() from before the call counts: what was set up may already
+ * be over (a pump whose TLS handshake failed in pump_start()), and then
+ * there is nothing to wait for.
  * Return: 0, or a negative errno if waiting failed
  */
 int loop_run(struct loop *loop)
 {
-	loop->stop = false;
-	while (!loop->stop) {
-		int rc;
+	int rc = 0;
 
+	while (!loop->stop) {
 		run_hooks(loop, true);
 		rc = wait_once(loop);
 		run_deferred(loop);
 		run_hooks(loop, false);
 		run_deferred(loop);
 		if (rc < 0)
-			return rc;
+			break;
 		run_timers(loop);
 		run_deferred(loop);
 	}
-	return 0;
+	loop->stop = false;
+	return rc < 0 ? rc : 0;
 }
