@@ -42,7 +42,7 @@ trap 'exit 143' TERM
 cc -O2 -Wall -Wextra -o "$work/listen-fd" "$here/tools/listen-fd.c"
 
 bins=(-b "$work/listen-fd")
-for b in ssh sshd ssh-keygen sha256sum; do
+for b in ssh sshd ssh-keygen sha256sum openssl; do
 	p=$(command -v "$b" || true)
 	[ -z "$p" ] && [ -x "/usr/sbin/$b" ] && p=/usr/sbin/$b
 	[ -n "$p" ] && bins+=(-b "$p")

@@ -16,10 +16,18 @@ make_certs() {
 	mkdir -p "$d"
 	(
 		cd "$d" || exit 1
+		# a config of our own: the test guest has no openssl.cnf, and the
+		# host's must not decide what the certificates contain
+		printf '[req]\ndistinguished_name=dn\n[dn]\n' >req.cnf
+		export OPENSSL_CONF=$PWD/req.cnf
 		ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 		ec ca.key && ec other-ca.key && ec server.key && ec client.key
-		openssl req -x509 -new -key ca.key -out ca.pem -days 30 -subj /CN=vrelay-test-ca
-		openssl req -x509 -new -key other-ca.key -out other-ca.pem -days 30 -subj /CN=vrelay-other-ca
+		ca() { # ca KEY OUT CN
+			openssl req -x509 -new -key "$1" -out "$2" -days 30 -subj "/CN=$3" \
+				-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign
+		}
+		ca ca.key ca.pem vrelay-test-ca
+		ca other-ca.key other-ca.pem vrelay-other-ca
 		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n' >server.ext
 		printf 'extendedKeyUsage=clientAuth\n' >client.ext
 		openssl req -new -key server.key -subj /CN=localhost -out server.csr

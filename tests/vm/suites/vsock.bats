@@ -150,3 +150,26 @@ setup_file() { require_test_guest; }
 	run -0 "$VRELAY" - VSOCK-CONNECT:1:5015 </dev/null
 	[ "$output" = "activated for 1" ]
 }
+
+@test "tls over VSOCK: VSOCK-LISTEN,tls (client certificates required) <-> VSOCK-CONNECT,tls; s_client over a vsock bridge" {
+	command -v openssl >/dev/null || skip "openssl is not in the guest (run-all.sh copies it in)"
+	load ../../bats/tools/tls
+	make_certs "$BATS_TEST_TMPDIR/pki"
+	start_relay l VSOCK-LISTEN:5060,fork,tls,cert="$PKI/server.pem",key="$PKI/server.key",cafile="$PKI/ca.pem" \
+		SYSTEM:'tr a-z A-Z'
+	run -0 --separate-stderr "$VRELAY" -d - \
+		VSOCK-CONNECT:1:5060,tls,cafile="$PKI/ca.pem",commonname=localhost,cert="$PKI/client.pem",key="$PKI/client.key" \
+		<<<"tls over vsock"
+	[ "$output" = "TLS OVER VSOCK" ]
+	[[ "$stderr" == *"TLS 1.3"*"peer certificate /CN=localhost"* ]]
+	# no client certificate: refused, and the plaintext side hears nothing
+	run -1 --separate-stderr "$VRELAY" - VSOCK-CONNECT:1:5060,tls,cafile="$PKI/ca.pem",commonname=localhost \
+		<<<"no cert"
+	[ -z "$output" ]
+	wait_until 10 grep -q "TLS handshake failed: peer did not return a certificate" "$BATS_TEST_TMPDIR/l.log"
+	# a real TLS client: openssl s_client on TCP, bridged onto vsock
+	start_relay b TCP-LISTEN:0 VSOCK-CONNECT:1:5060
+	run -0 timeout 20 sh -c 'openssl s_client -quiet -verify_return_error -CAfile "$PKI/ca.pem" \
+		-cert "$PKI/client.pem" -key "$PKI/client.key" -connect 127.0.0.1:'"$PORT"' </dev/null 2>/dev/null; true'
+	wait_until 10 grep -q "peer certificate /CN=vrelay-test-client" "$BATS_TEST_TMPDIR/l.log"
+}
