@@ -219,8 +219,10 @@ add_etc() {
 add_suites() {
     local s rel dir i=0 gdir
     cp -a --parents tests/vm/suites "$root/vrelay/src/"  # cwd: $top_srcdir
-    # the host suites' helper, so guest suites share start_relay & co.
-    cp -a --parents tests/bats/helper.bash data/ssh_config "$root/vrelay/src/"
+    # the host suites' helpers, so guest suites share start_relay, the
+    # TLS certificates & co.
+    cp -a --parents tests/bats/helper.bash tests/bats/tools/tls.bash data/ssh_config \
+        "$root/vrelay/src/"
     : >"$root/vrelay/suites"
     for s in "${suites[@]}"; do
         dir=${s%/*}

@@ -169,7 +169,7 @@ setup_file() { require_test_guest; }
 	wait_until 10 grep -q "TLS handshake failed: peer did not return a certificate" "$BATS_TEST_TMPDIR/l.log"
 	# a real TLS client: openssl s_client on TCP, bridged onto vsock
 	start_relay b TCP-LISTEN:0 VSOCK-CONNECT:1:5060
-	run -0 timeout 20 sh -c 'openssl s_client -quiet -verify_return_error -CAfile "$PKI/ca.pem" \
+	run -0 timeout 20 sh -c 'openssl s_client -quiet -no_ign_eof -verify_return_error -CAfile "$PKI/ca.pem" \
 		-cert "$PKI/client.pem" -key "$PKI/client.key" -connect 127.0.0.1:'"$PORT"' </dev/null 2>/dev/null; true'
 	wait_until 10 grep -q "peer certificate /CN=vrelay-test-client" "$BATS_TEST_TMPDIR/l.log"
 }
