@@ -414,12 +414,11 @@ static void log_session(const struct endpoint *ep)
 	const unsigned char *proto = NULL;
 	unsigned plen = 0;
 	char subject[256] = "none";
-	X509 *peer = SSL_get1_peer_certificate(t->ssl);
+	X509 *peer;
 
-	if (!log_enabled(LOG_LVL_NOTICE)) {
-		X509_free(peer);
+	if (!log_enabled(LOG_LVL_NOTICE))
 		return;
-	}
+	peer = SSL_get1_peer_certificate(t->ssl);
 	if (peer) {
 		X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof(subject));
 		X509_free(peer);
