@@ -594,6 +594,10 @@ static void side_event(struct loop *loop, struct loop_watch *w, unsigned events)
 		if (side_handshake(p, side) && !(side->ep.flags & EP_HANDSHAKE) &&
 		    !(p->side[1 - side->index].ep.flags & EP_NOT_READY) && !run_both(p))
 			return;
+	} else if (p->side[1 - side->index].ep.flags & EP_NOT_READY) {
+		/* an error or hang-up is reported even when nothing was asked:
+		 * nothing moves until the other side is connected and through
+		 * its handshake */
 	} else if (side->ep.ops) {
 		/* a layer's read may have waited for writability and its
 		 * write for readability: any event can unblock either way */
