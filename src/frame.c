@@ -315,17 +315,16 @@ static void deliver(struct fside *from, const uint8_t *frame, size_t len)
 	}
 	if (from->fp->conf->only_dir >= 0 && from->fp->conf->only_dir != d)
 		return;
-	frame_totals.frames[d]++;
-	frame_totals.bytes[d] += len;
-	if (to->ep.flags & EP_NAT) {
-		inspect(from, frame, len);
-		link_input(to->nat, frame, len);
+	if (!(to->ep.flags & EP_NAT) && enqueue(to, frame, len) < 0) {
+		/* counted as dropped, not as relayed */
+		frame_totals.drop_queue++;
 		return;
 	}
-	if (enqueue(to, frame, len) < 0)
-		frame_totals.drop_queue++;
-	else
-		inspect(from, frame, len);
+	frame_totals.frames[d]++;
+	frame_totals.bytes[d] += len;
+	inspect(from, frame, len);
+	if (to->ep.flags & EP_NAT)
+		link_input(to->nat, frame, len);
 }
 
 /* The NAT engine's frames for the side across from it */
