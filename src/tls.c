@@ -371,7 +371,7 @@ static const char *version_name(int v)
  * ep->want, 0 for the peer's close_notify, or a negative errno with the
  * reason in conn->why.
  */
-static int ssl_outcome(struct endpoint *ep, int rc, const char *what)
+static int ssl_outcome(struct endpoint *ep, int rc)
 {
 	struct tls_conn *t = ep->priv;
 	int e = SSL_get_error(t->ssl, rc);
@@ -388,24 +388,24 @@ static int ssl_outcome(struct endpoint *ep, int rc, const char *what)
 		return 0;
 	case SSL_ERROR_SYSCALL:
 		if (errno && ERR_peek_error() == 0) {
-			snprintf(t->why, sizeof(t->why), "%s%s", what, strerror(errno));
-			return errno == EAGAIN ? -EIO : -errno;
+			snprintf(t->why, sizeof(t->why), "%s", strerror(errno));
+			return -errno;
 		}
 		break;
 	}
 	if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
-		snprintf(t->why, sizeof(t->why), "%sthe peer closed the connection without a "
-			 "TLS close_notify", what);
+		snprintf(t->why, sizeof(t->why),
+			 "the peer closed the connection without a TLS close_notify");
 		return -ECONNRESET;
 	}
 	vr = SSL_get_verify_result(t->ssl);
 	if (vr != X509_V_OK && t->conf->verify)
-		snprintf(t->why, sizeof(t->why), "%scertificate verify failed: %s", what,
+		snprintf(t->why, sizeof(t->why), "certificate verify failed: %s",
 			 X509_verify_cert_error_string(vr));
 	else if (ERR_peek_error())
-		snprintf(t->why, sizeof(t->why), "%s%s", what, ssl_reason());
+		snprintf(t->why, sizeof(t->why), "%s", ssl_reason());
 	else
-		snprintf(t->why, sizeof(t->why), "%sthe peer closed the connection", what);
+		snprintf(t->why, sizeof(t->why), "the peer closed the connection");
 	ERR_clear_error();
 	return -EPROTO;
 }
@@ -459,7 +459,7 @@ static int tls_handshake(struct endpoint *ep)
 		log_session(ep);
 		return 0;
 	}
-	rc = ssl_outcome(ep, rc, "");
+	rc = ssl_outcome(ep, rc);
 	if (rc == -EAGAIN)
 		return rc;
 	if (rc == 0)
@@ -493,7 +493,7 @@ static ssize_t tls_read(struct endpoint *ep, void *buf, size_t len)
 			got += n;
 			continue;
 		}
-		rc = ssl_outcome(ep, 0, "");
+		rc = ssl_outcome(ep, 0);
 		if (rc == 0 && !got)
 			return 0;
 		if (rc == -EAGAIN && !got)
@@ -533,7 +533,7 @@ static ssize_t tls_write(struct endpoint *ep, const void *buf, size_t len)
 	errno = 0;
 	if (SSL_write_ex(t->ssl, buf, len, &n) == 1)
 		return (ssize_t)n;
-	return ssl_outcome(ep, 0, "");
+	return ssl_outcome(ep, 0);
 }
 
 static bool tls_pending(const struct endpoint *ep)
