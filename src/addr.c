@@ -514,11 +514,14 @@ int addr_print_type_help(const char *name)
 		for (const struct opt_desc *const *o = t->opts[l]; *o; o++)
 			opt_print_help(*o);
 	for (const struct opt_desc *const *o = addr_common_opts; *o; o++) {
-		bool stream_only = *o == &opt_frames || *o == &opt_post || *o == &opt_accept_post ||
-				   *o == &opt_ignoreeof;
+		bool framing = *o == &opt_frames || *o == &opt_post || *o == &opt_accept_post;
 
-		if (!((t->flags & (ADDR_FRAMES | ADDR_OWN_LAYER)) && stream_only))
-			opt_print_help(*o);
+		/* what the type would refuse is not offered */
+		if ((t->flags & (ADDR_FRAMES | ADDR_OWN_LAYER)) && (framing || *o == &opt_ignoreeof))
+			continue;
+		if ((t->flags & ADDR_TLS) && framing)
+			continue;
+		opt_print_help(*o);
 	}
 #ifdef WITH_OPENSSL
 	if (!(t->flags & (ADDR_FRAMES | ADDR_OWN_LAYER))) {
