@@ -294,6 +294,17 @@ plain_client() {
 	[[ "$stderr" == *"TLS 1.3"*"peer certificate /CN=localhost"* ]]
 }
 
+@test "tls over HYPERKIT-UNIX: the 18-byte header first, then TLS with the guest's s_server" {
+	s_server srv -rev -cert "$PKI/server.pem" -key "$PKI/server.key"
+	local d="$BATS_TEST_TMPDIR"
+	start_bg python3 "$BATS_TEST_DIRNAME/tools/fake-vmm.py" "$d/connect" hyperkit "$d/record" "$SRV_PORT"
+	wait_until 10 test -S "$d/connect"
+	run -0 --separate-stderr timeout 20 bash -c 'echo abc | "$VRELAY" \
+		HYPERKIT-UNIX:"'"$d"'":3:443,tls,cafile="$PKI/ca.pem",commonname=localhost -'
+	[ "$output" = cba ]
+	[ "$(cat "$d/record")" = "$(printf '%08x.%08x' 3 443)" ]
+}
+
 @test "tls=server on a connecting address, tls=client on an accepted one (roles swapped)" {
 	local sock="$BATS_TEST_TMPDIR/r.sock"
 	# the listener's side is the TLS client here

@@ -151,7 +151,7 @@ setup_file() { require_test_guest; }
 	[ "$output" = "activated for 1" ]
 }
 
-@test "tls over VSOCK: VSOCK-LISTEN,tls (client certificates required) <-> VSOCK-CONNECT,tls; s_client over a vsock bridge" {
+@test "tls over VSOCK: VSOCK-LISTEN,tls (client certificates required) <-> VSOCK-CONNECT,tls and HVSOCK,tls; s_client over a vsock bridge" {
 	command -v openssl >/dev/null || skip "openssl is not in the guest (run-all.sh copies it in)"
 	load ../../bats/tools/tls
 	make_certs "$BATS_TEST_TMPDIR/pki"
@@ -162,6 +162,11 @@ setup_file() { require_test_guest; }
 		<<<"tls over vsock"
 	[ "$output" = "TLS OVER VSOCK" ]
 	[[ "$stderr" == *"TLS 1.3"*"peer certificate /CN=localhost"* ]]
+	# the same listener through the Hyper-V spelling (GUID 000013c4-... is port 5060)
+	run -0 --separate-stderr "$VRELAY" - \
+		HVSOCK:loopback:000013c4-facb-11e6-bd58-64006a7986d3,tls,cafile="$PKI/ca.pem",commonname=localhost,cert="$PKI/client.pem",key="$PKI/client.key" \
+		<<<"tls over hvsock"
+	[ "$output" = "TLS OVER HVSOCK" ]
 	# no client certificate: refused, and the plaintext side hears nothing
 	run -1 --separate-stderr "$VRELAY" - VSOCK-CONNECT:1:5060,tls,cafile="$PKI/ca.pem",commonname=localhost \
 		<<<"no cert"
