@@ -20,7 +20,6 @@
 				    .nparams = n, .flags = ADDR_STUB, .summary = what, \
 				    .unavailable = why })
 #define NOT_BUILT(lib)	"not built in (this vrelay was configured --without-" lib ")"
-#define NOT_YET		"not implemented in this version of vrelay yet"
 
 const struct addr_type *const addr_types[] = {
 	&addr_stdio,
