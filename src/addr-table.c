@@ -15,8 +15,8 @@
 #include "addr-types.h"
 
 /* A type this binary lacks: its name still parses, to say why */
-#define STUB(tname, tparams, n, what, why)					\
-	(&(const struct addr_type){ .name = tname, .params = tparams,		\
+#define STUB(tname, alias, tparams, n, what, why)				\
+	(&(const struct addr_type){ .name = tname, .aliases = { alias }, .params = tparams, \
 				    .nparams = n, .flags = ADDR_STUB, .summary = what, \
 				    .unavailable = why })
 #define NOT_BUILT(lib)	"not built in (this vrelay was configured --without-" lib ")"
@@ -53,19 +53,19 @@ const struct addr_type *const addr_types[] = {
 	&addr_unix_recvfrom,
 	&addr_tap,
 #ifndef WITH_OPENSSL
-	STUB("OPENSSL-CONNECT", "host:port", 2, "TLS client", NOT_BUILT("openssl")),
-	STUB("OPENSSL-LISTEN", "port", 1, "TLS server", NOT_BUILT("openssl")),
+	STUB("OPENSSL-CONNECT", "OPENSSL", "host:port", 2, "TLS client", NOT_BUILT("openssl")),
+	STUB("OPENSSL-LISTEN", "OPENSSL-L", "port", 1, "TLS server", NOT_BUILT("openssl")),
 #else
 	&addr_openssl_connect,
 	&addr_openssl_listen,
 #endif
 #ifndef WITH_READLINE
-	STUB("READLINE", NULL, 0, "line editing and history on the terminal", NOT_BUILT("readline")),
+	STUB("READLINE", NULL, NULL, 0, "line editing and history on the terminal", NOT_BUILT("readline")),
 #else
 	&addr_readline,
 #endif
 #ifndef WITH_SLIRP
-	STUB("NAT", NULL, 0, "built-in user-mode network", NOT_BUILT("slirp")),
+	STUB("NAT", "SLIRP", NULL, 0, "built-in user-mode network", NOT_BUILT("slirp")),
 #else
 	&addr_nat,
 #endif
