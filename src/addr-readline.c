@@ -110,23 +110,6 @@ static unsigned rl_specs;
 
 /* ---- terminal output ---------------------------------------------------- */
 
-/* write(2) all of @buf to stdout; 0 or a negative errno */
-static int rl_write_all(const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * A resized terminal: readline's own SIGWINCH handler is off with the
  * rest (it would be installed only while a key is read), so look each time
@@ -180,7 +163,7 @@ static int rl_show_output(struct rl_ctx *c, const char *buf, size_t len)
 	int point, rc = 0;
 
 	if (!c->installed) {
-		rc = rl_write_all(buf, len);
+		rc = util_write_all(STDOUT_FILENO, buf, len);
 		if (len)
 			c->col0 = buf[len - 1] == '\n';
 		return rc;
@@ -193,15 +176,15 @@ static int rl_show_output(struct rl_ctx *c, const char *buf, size_t len)
 	rl_clear_visible_line();
 	fflush(rl_outstream);
 	if (rl_partial_printed(c) || nl)
-		rc = rl_write_all(c->partial, c->plen);
+		rc = util_write_all(STDOUT_FILENO, c->partial, c->plen);
 	if (rc == 0)
-		rc = rl_write_all(buf, rl_partial_printed(c) ? len : head);
+		rc = util_write_all(STDOUT_FILENO, buf, rl_partial_printed(c) ? len : head);
 	if (keep > RL_PARTIAL_MAX) {
 		/* too long for a prompt: print it and let it go */
 		if (rc == 0 && !rl_partial_printed(c) && !nl)
-			rc = rl_write_all(c->partial, c->plen);
+			rc = util_write_all(STDOUT_FILENO, c->partial, c->plen);
 		if (rc == 0 && !rl_partial_printed(c))
-			rc = rl_write_all(buf + head, tail);
+			rc = util_write_all(STDOUT_FILENO, buf + head, tail);
 		c->plen = 0;
 	} else {
 		if (nl)
@@ -232,7 +215,7 @@ static void rl_stop_editing(struct rl_ctx *c)
 	fflush(rl_outstream);
 	c->col0 = !c->plen;
 	if (c->plen)
-		rl_write_all(c->partial, c->plen);
+		util_write_all(STDOUT_FILENO, c->partial, c->plen);
 	c->plen = 0;
 	c->partial[0] = '\0';
 }
@@ -380,7 +363,7 @@ static void readline_close(struct endpoint *ep)
 	rl_stop_editing(c);
 	/* the shell's prompt must not start behind ours */
 	if (!c->col0)
-		rl_write_all("\n", 1);
+		util_write_all(STDOUT_FILENO, "\n", 1);
 	rl_save_history(c);
 	clear_history();
 	free(c->queue);

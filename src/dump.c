@@ -21,11 +21,11 @@
  * what was read is what the file holds.  A frame relay has no byte stream
  * whose boundaries survive a plain copy, so there the files are pcap
  * captures (Ethernet link type, one record per frame), which tcpdump -r
- * and wireshark read; main.c writes the file header when it opens them.
+ * and wireshark read (pcap.c writes them).
  *
  * The files are opened with O_APPEND, and each write is one write(2) or
- * writev(2) of a whole record: fork children append to the same file
- * without overwriting each other.  A failed write stops that copy, with
+ * writev(2) of a whole chunk or record: fork children append to the same
+ * file without overwriting each other.  A failed write stops that copy, with
  * one warning; the relay goes on.
  */
 #include "config.h"
@@ -35,15 +35,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dump.h"
 #include "log.h"
+#include "pcap.h"
+#include "util.h"
 
-#define PCAP_SNAPLEN	262144	/* longer than any frame (FRAME_MAX) */
-#define PCAP_LINKTYPE_ETHERNET 1
 
 /* Per process: the raw copies' names for messages, and whether a write
  * failed (then that copy stops) */
@@ -58,45 +57,12 @@ static const char *raw_opt(int dir)
 	return dir == 0 ? "-r" : "-R";
 }
 
-/* The whole of @iov, or a negative errno */
-static int write_all(int fd, struct iovec *iov, int iovcnt)
+/* The relay matters more than its copy: say so once, go on */
+static void raw_failed(int dir, int err)
 {
-	while (iovcnt > 0) {
-		ssize_t w = writev(fd, iov, iovcnt);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		/* a short write (a full disk, a signal): go on where it stopped */
-		while (iovcnt > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			iovcnt--;
-		}
-		if (iovcnt > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-static void raw_write(const struct pump_conf *conf, int dir, struct iovec *iov, int iovcnt)
-{
-	int rc;
-
-	if (conf->rawfd[dir] < 0 || raw[dir].failed)
-		return;
-	rc = write_all(conf->rawfd[dir], iov, iovcnt);
-	if (rc < 0) {
-		/* the relay matters more than its copy: say so once, go on */
-		raw[dir].failed = true;
-		log_warn("%s %s: write: %s: no more copies to this file", raw_opt(dir),
-			 raw[dir].path ? raw[dir].path : "?", strerror(-rc));
-	}
+	raw[dir].failed = true;
+	log_warn("%s %s: write: %s: no more copies to this file", raw_opt(dir),
+		 raw[dir].path ? raw[dir].path : "?", strerror(-err));
 }
 
 /**
@@ -108,30 +74,14 @@ int dump_raw_open(int dir, const char *path, bool pcap)
 {
 	/* O_APPEND: fork children write to the same file; each record is
 	 * one write at the end, never over another's */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	int fd = pcap ? pcap_open(path, true)
+		      : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 
 	if (fd < 0)
-		return -errno;
+		return pcap ? fd : -errno;
 	raw[dir].path = path;
 	raw[dir].pcap = pcap;
 	raw[dir].failed = false;
-	if (pcap) {
-		/* classic pcap, microsecond stamps, in this host's byte order
-		 * (readers tell it by the magic) */
-		struct {
-			uint32_t magic;
-			uint16_t major, minor;
-			int32_t zone;
-			uint32_t sigfigs, snaplen, linktype;
-		} hdr = { 0xa1b2c3d4, 2, 4, 0, 0, PCAP_SNAPLEN, PCAP_LINKTYPE_ETHERNET };
-		struct iovec iov = { &hdr, sizeof(hdr) };
-		int rc = write_all(fd, &iov, 1);
-
-		if (rc < 0) {
-			close(fd);
-			return rc;
-		}
-	}
 	return fd;
 }
 
@@ -229,10 +179,11 @@ void dump_traffic(const struct pump_conf *conf, int dir, uint64_t offset,
 		dump_header(dir, &tv, n, what);
 		dump_body(conf, data, n);
 	}
-	if (conf->rawfd[dir] >= 0) {
-		struct iovec iov = { (void *)data, n };
+	if (conf->rawfd[dir] >= 0 && !raw[dir].failed) {
+		int rc = util_write_all(conf->rawfd[dir], data, n);
 
-		raw_write(conf, dir, &iov, 1);
+		if (rc < 0)
+			raw_failed(dir, rc);
 	}
 }
 
@@ -254,20 +205,18 @@ void dump_frame(const struct pump_conf *conf, int dir, uint64_t seq,
 		dump_header(dir, &tv, n, what);
 		dump_body(conf, data, n);
 	}
-	if (conf->rawfd[dir] >= 0) {
-		/* ts_sec, ts_usec, captured length, length on the wire */
-		uint32_t rec[4] = { (uint32_t)tv.tv_sec, (uint32_t)tv.tv_usec, (uint32_t)n,
-				    (uint32_t)n };
-		struct iovec iov[2] = { { rec, sizeof(rec) }, { (void *)data, n } };
+	if (conf->rawfd[dir] >= 0 && !raw[dir].failed) {
+		int rc;
 
 		if (!raw[dir].pcap) {
 			/* main.c opened a plain file: frames would run together */
-			if (!raw[dir].failed)
-				log_warn("%s %s: not opened as a pcap file: no frames copied",
-					 raw_opt(dir), raw[dir].path ? raw[dir].path : "?");
+			log_warn("%s %s: not opened as a pcap file: no frames copied",
+				 raw_opt(dir), raw[dir].path ? raw[dir].path : "?");
 			raw[dir].failed = true;
 			return;
 		}
-		raw_write(conf, dir, iov, 2);
+		rc = pcap_write(conf->rawfd[dir], data, n);
+		if (rc < 0)
+			raw_failed(dir, rc);
 	}
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 /* warnings are shown without -d: they tell of something done other than
  * asked (a socket option refused, a peer turned away) */
@@ -142,17 +143,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 void log_raw(const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	/* A short write to a slow terminal must not cut a message in half. */
-	while (len > 0) {
-		ssize_t w = write(log_fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		len -= (size_t)w;
-	}
+	/* a short write to a slow terminal must not cut a message in half;
+	 * a log that cannot be written has no one to tell */
+	(void)util_write_all(log_fd, buf, len);
 }

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "dhcp4.h"
 #include "dnszone.h"
@@ -43,6 +44,7 @@
 #include "loop.h"
 #include "nat.h"
 #include "netpkt.h"
+#include "pcap.h"
 #include "util.h"
 
 #define MACS_PER_LINK	16	/* a link may bridge a few guests */
@@ -91,7 +93,7 @@ struct nat {
 	struct in_addr dns_hidden;
 	struct in_addr vhost;	/* libslirp's host address: the host alias */
 	uint8_t gw_mac[6], host_mac[6];
-	FILE *pcap;
+	int pcap;		/* pcap= capture file, or -1 */
 	uint8_t *reply;		/* frames the engine answers itself */
 	uint8_t *txbuf;		/* libslirp's frames that need an edit */
 };
@@ -137,42 +139,17 @@ static void slirp_mac(struct in_addr a, uint8_t mac[6])
 
 /* ---- capture ---------------------------------------------------------------- */
 
-static FILE *pcap_open(const char *path, struct errbuf *err)
+static void capture(struct nat *nat, const uint8_t *frame, size_t len)
 {
-	/* classic pcap: magic, version 2.4, no zone, no sigfigs, snaplen,
-	 * link type 1 (Ethernet) */
-	const uint32_t head[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, FRAME_MAX, 1 };
-	FILE *f = fopen(path, "we");
+	int rc;
 
-	if (!f) {
-		err_set(err, "pcap: %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fwrite(head, sizeof(head), 1, f) != 1 || fflush(f)) {
-		err_set(err, "pcap: %s: %s", path, strerror(errno));
-		fclose(f);
-		return NULL;
-	}
-	return f;
-}
-
-static void pcap_write(struct nat *nat, const uint8_t *frame, size_t len)
-{
-	struct timeval tv;
-	uint32_t rec[4];
-
-	if (!nat->pcap)
+	if (nat->pcap < 0)
 		return;
-	gettimeofday(&tv, NULL);
-	rec[0] = (uint32_t)tv.tv_sec;
-	rec[1] = (uint32_t)tv.tv_usec;
-	rec[2] = rec[3] = (uint32_t)len;
-	/* flushed per frame so that a capture can be read while we run */
-	if (fwrite(rec, sizeof(rec), 1, nat->pcap) != 1 || fwrite(frame, len, 1, nat->pcap) != 1 ||
-	    fflush(nat->pcap)) {
-		log_warn("NAT: pcap: %s: capture stopped", strerror(errno));
-		fclose(nat->pcap);
-		nat->pcap = NULL;
+	rc = pcap_write(nat->pcap, frame, len);
+	if (rc < 0) {
+		log_warn("NAT: pcap: %s: capture stopped", strerror(-rc));
+		close(nat->pcap);
+		nat->pcap = -1;
 	}
 }
 
@@ -233,7 +210,7 @@ static void switch_out(struct nat *nat, const uint8_t *frame, size_t len,
 {
 	struct nat_link *link = mac_is_group(frame) ? NULL : link_of_mac(nat, frame);
 
-	pcap_write(nat, frame, len);
+	capture(nat, frame, len);
 	if (link) {
 		to_link(nat, link, frame, len);
 		return;
@@ -533,7 +510,7 @@ static bool answer_here(struct nat *nat, struct nat_link *link, const struct net
 		return false;
 	}
 	if (n) {
-		pcap_write(nat, nat->reply, n);
+		capture(nat, nat->reply, n);
 		to_link(nat, link, nat->reply, n);
 	}
 	return true;
@@ -597,7 +574,7 @@ void nat_link_input(struct nat_link *link, const uint8_t *frame, size_t len)
 
 	nat->st.frames_in++;
 	nat->st.bytes_in += len;
-	pcap_write(nat, frame, len);
+	capture(nat, frame, len);
 	if (len > FRAME_FOR_MTU(nat->conf.mtu)) {
 		nat->st.drop_oversize++;
 		return;
@@ -786,7 +763,12 @@ struct nat *nat_new(struct loop *loop, const struct nat_config *conf, struct err
 	struct dhcp4_conf dc = { 0 };
 	char net[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
 
-	if (!nat || !(nat->reply = malloc(FRAME_MAX)) || !(nat->txbuf = malloc(FRAME_MAX))) {
+	if (!nat) {
+		err_set(err, "out of memory");
+		return NULL;
+	}
+	nat->pcap = -1;	/* before any failure: nat_free() looks at it */
+	if (!(nat->reply = malloc(FRAME_MAX)) || !(nat->txbuf = malloc(FRAME_MAX))) {
 		err_set(err, "out of memory");
 		goto fail;
 	}
@@ -855,8 +837,13 @@ struct nat *nat_new(struct loop *loop, const struct nat_config *conf, struct err
 		err_set(err, "out of memory");
 		goto fail;
 	}
-	if (conf->pcap_path && !(nat->pcap = pcap_open(conf->pcap_path, err)))
-		goto fail;
+	if (conf->pcap_path) {
+		nat->pcap = pcap_open(conf->pcap_path, false);
+		if (nat->pcap < 0) {
+			err_set(err, "pcap: %s: %s", conf->pcap_path, strerror(-nat->pcap));
+			goto fail;
+		}
+	}
 	nat->hook = (struct loop_hook){ .prepare = nat_prepare, .check = nat_check, .arg = nat };
 	loop_hook_add(loop, &nat->hook);
 	for (size_t i = 0; i < conf->nfwd; i++)
@@ -891,8 +878,8 @@ void nat_free(struct nat *nat)
 	free(nat->fdmap);
 	free(nat->fwd);
 	dhcp4_free(nat->dhcp);
-	if (nat->pcap)
-		fclose(nat->pcap);
+	if (nat->pcap >= 0)
+		close(nat->pcap);
 	free(nat->reply);
 	free(nat->txbuf);
 	free(nat);

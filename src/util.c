@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -172,6 +174,45 @@ int util_set_cloexec(int fd)
 	if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
 		return -errno;
 	return 0;
+}
+
+/**
+ * util_writev_all() - write all of @iov to a blocking @fd: on after a short
+ *		       write (a full disk, a signal) or EINTR
+ * Return: 0, or a negative errno (@iov is used up as it goes)
+ */
+int util_writev_all(int fd, struct iovec *iov, int iovcnt)
+{
+	ssize_t w = 0;
+
+	for (;;) {
+		/* past what is written, and past empty parts: nothing left to
+		 * write is no write at all, not a write of 0 bytes */
+		while (iovcnt > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt == 0)
+			return 0;
+		iov->iov_base = (char *)iov->iov_base + w;
+		iov->iov_len -= (size_t)w;
+		w = writev(fd, iov, iovcnt);
+		if (w < 0 && errno == EINTR)
+			w = 0;
+		else if (w < 0)
+			return -errno;
+		else if (w == 0)
+			return -EIO;
+	}
+}
+
+/* util_writev_all() of one buffer */
+int util_write_all(int fd, const void *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+
+	return util_writev_all(fd, &iov, 1);
 }
 
 bool util_is_socket(int fd)
