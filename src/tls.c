@@ -290,9 +290,6 @@ int tls_prepare(struct addr_spec *spec, struct errbuf *err)
 					       (*o)->name);
 		return 0;
 	}
-	if (spec->type->flags & ADDR_FRAMES)
-		return err_set(err, "%s carries frames, not a byte stream: no tls",
-			       spec->type->name);
 	if (opt_find(spec, &opt_frames))
 		return err_set(err, "frames= and tls exclude each other");
 	if (v && parse_version(v, &min) < 0)
@@ -473,16 +470,16 @@ static ssize_t tls_read(struct endpoint *ep, void *buf, size_t len)
 	struct tls_conn *t = ep->priv;
 	size_t got = 0;
 
-	if (t->err || t->eof || t->retry) {
-		/* what stopped the last read, now that its data is out */
+	/* what stopped the last read, now that its data is out */
+	if (t->eof)
+		return 0;
+	if (t->err) {
 		int rc = t->err;
 
-		t->retry = false;
-		if (t->err || t->eof) {
-			t->err = 0;
-			return rc;
-		}
+		t->err = 0;
+		return rc;
 	}
+	t->retry = false;
 	while (got < len) {
 		size_t n = 0;
 		int rc;
@@ -494,31 +491,20 @@ static ssize_t tls_read(struct endpoint *ep, void *buf, size_t len)
 			continue;
 		}
 		rc = ssl_outcome(ep, 0);
-		if (rc == 0 && !got)
-			return 0;
-		if (rc == -EAGAIN && !got)
-			return rc;
-		if (!got) {
-			if (rc == -ECONNRESET) {
-				/* many servers close without it: EOF, but say so */
-				log_warn("%s: %s (the data may be cut short)", ep->spec->text,
-					 t->why);
-				t->eof = true;
-				return 0;
-			}
-			return rc;
+		if (rc == -ECONNRESET) {
+			/* many servers close without it: EOF, but say so */
+			log_warn("%s: %s (the data may be cut short)", ep->spec->text, t->why);
+			rc = 0;
 		}
+		if (!got)
+			return rc;
 		/* hand over what came first; say the rest next time */
-		if (rc == 0 || rc == -ECONNRESET) {
-			if (rc == -ECONNRESET)
-				log_warn("%s: %s (the data may be cut short)", ep->spec->text,
-					 t->why);
+		if (rc == 0)
 			t->eof = true;
-		} else if (rc == -EAGAIN) {
+		else if (rc == -EAGAIN)
 			t->retry = ep->want != EP_WANT_READ;
-		} else {
+		else
 			t->err = rc;
-		}
 		break;
 	}
 	return (ssize_t)got;
@@ -612,10 +598,6 @@ int tls_attach(struct endpoint *ep)
 
 	if (!c)
 		return 0;
-	if (ep->ops) {
-		log_err("%s: tls: this address already has a layer of its own", ep->spec->text);
-		return -EINVAL;
-	}
 	t = calloc(1, sizeof(*t));
 	if (!t || !(t->ssl = SSL_new(c->ctx))) {
 		free(t);
