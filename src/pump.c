@@ -228,8 +228,15 @@ static ssize_t dir_fill(struct pump_dir *d)
 	ssize_t n;
 
 	if (d->use_splice) {
-		if (d->pipefd[0] < 0 && pipe_get(d) < 0)
-			return -errno;
+		if (d->pipefd[0] < 0 && (n = pipe_get(d)) < 0) {
+			if (n != -EMFILE && n != -ENFILE)
+				return n;
+			/* out of fds for a pipe: this direction holds no pipe,
+			 * so nothing is in flight; it copies through a buffer
+			 * from now on rather than fail the connection */
+			d->use_splice = false;
+			return dir_fill(d);
+		}
 		n = splice(src->rfd, NULL, d->pipefd[1], NULL, d->pipecap - d->inpipe,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # soak.bats - load and soak: 10,000 connections held at once by one -M
 # process (twice: fds back to the baseline, RSS flat), the same over a
-# UNIX listener, and 1,000 fork-mode connections one after the other (no zombies, no fds
+# UNIX listener, a burst into a relay kept short of fds (none lost), and
+# 1,000 fork-mode connections one after the other (no zombies, no fds
 # left in the listener).  The load is tools/loadecho.py (scripts/soak runs
 # the same, bigger or longer, by hand).  Figures go to the TAP output as
 # "# " lines.
@@ -121,6 +122,22 @@ start_soak_relay() {
 	[ "$(grep -c "accepted connection" "$BATS_TEST_TMPDIR/r.log")" -eq "$CONNS" ]
 	! grep -q " E " "$BATS_TEST_TMPDIR/r.log"
 	term_exit "$RELAY_PID" 60
+	[ "$STATUS" = 0 ]
+}
+
+@test "-M short of fds: a burst of 1,000 connections, none lost (accepts wait, pipes fall back to buffers)" {
+	start_bg python3 "$LOADECHO" echo tcp:127.0.0.1:0 --ready "$BATS_TEST_TMPDIR/echo.ready"
+	wait_until 10 test -s "$BATS_TEST_TMPDIR/echo.ready"
+	start_relay r -M TCP-LISTEN:0,bind=127.0.0.1 TCP:127.0.0.1:"$(cat "$BATS_TEST_TMPDIR/echo.ready")"
+	# 64 fds: a few dozen connections at a time, and no room left at
+	# times for a splice pipe
+	prlimit --pid "$RELAY_PID" --nofile=64:64
+	run -0 timeout 120 python3 "$VNET" --timeout 100 many tcp:127.0.0.1:"$PORT" -n 1000 \
+		--size 3000 --halfclose
+	[ "$output" = "verified 1000 of 1000" ]
+	echo "# fd limit 64: $(grep -c "Too many open files: pausing" "$BATS_TEST_TMPDIR/r.log") accept pauses" >&3
+	! grep -q " E " "$BATS_TEST_TMPDIR/r.log"
+	term_exit "$RELAY_PID"
 	[ "$STATUS" = 0 ]
 }
 
