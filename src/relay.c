@@ -60,6 +60,7 @@ struct relay {
 	struct loop_timer resume_timer;
 	bool paused;
 	double emfile_logged;
+	int spare_fd;	/* multi mode: kept for RIGHT (keep_spare_fd()) */
 	/* fork mode: our children, to reap and to pass SIGTERM on to */
 	pid_t *children;
 	size_t nchildren, capchildren;
@@ -161,6 +162,36 @@ static void pause_accepting(struct relay *r)
 	if (!r->paused) {
 		r->paused = true;
 		loop_set(r->loop, &r->lwatch, 0);
+	}
+}
+
+/*
+ * In the many-connections mode an accept() can take the last fd the
+ * process may open; RIGHT's socket would then fail, and the connection be
+ * lost.  So one fd (/dev/null) is kept spare: it is given up just before
+ * RIGHT is opened and taken again right after.  While it cannot be taken,
+ * the process is at its limit, and accepting waits as it does when
+ * accept() itself says EMFILE: new peers wait in the backlog.
+ *
+ * keep_spare_fd() - hold the spare fd
+ * Return: 0 (also when /dev/null cannot be opened for another reason: then
+ *	   there is no spare), -EMFILE or -ENFILE
+ */
+static int keep_spare_fd(struct relay *r)
+{
+	if (r->mode != MODE_MULTI || r->spare_fd >= 0)
+		return 0;
+	r->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (r->spare_fd < 0 && (errno == EMFILE || errno == ENFILE))
+		return -errno;
+	return 0;
+}
+
+static void give_up_spare_fd(struct relay *r)
+{
+	if (r->spare_fd >= 0) {
+		close(r->spare_fd);
+		r->spare_fd = -1;
 	}
 }
 
@@ -269,6 +300,7 @@ static void accepted_endpoint(struct relay *r, int fd, struct endpoint *ep)
 
 static void close_listener(struct relay *r)
 {
+	give_up_spare_fd(r);
 	if (r->lfd < 0)
 		return;
 	loop_del(r->loop, &r->lwatch);
@@ -342,7 +374,28 @@ static void fork_child(struct relay *r, int fd, const struct peer_info *peer)
 
 static void resume_timer_fired(struct loop *loop, struct loop_timer *t)
 {
-	resume_accepting(t->arg);
+	struct relay *r = t->arg;
+
+	/* the spare fd first: without it, no accept */
+	if (keep_spare_fd(r) < 0) {
+		loop_timer_arm(loop, t, util_now() + EMFILE_PAUSE);
+		return;
+	}
+	resume_accepting(r);
+}
+
+/* Out of fds (or memory): stop accepting for a while; new peers wait in
+ * the backlog until fds free up */
+static void pause_for_fds(struct relay *r, struct loop *loop, int err)
+{
+	double now = util_now();
+
+	if (now - r->emfile_logged > 1.0) {
+		log_warn("%s: accept: %s: pausing", r->left->text, strerror(-err));
+		r->emfile_logged = now;
+	}
+	pause_accepting(r);
+	loop_timer_arm(loop, &r->resume_timer, now + EMFILE_PAUSE);
 }
 
 static void accept_event(struct loop *loop, struct loop_watch *w, unsigned events)
@@ -354,21 +407,17 @@ static void accept_event(struct loop *loop, struct loop_watch *w, unsigned event
 		struct endpoint left;
 		int fd, rc;
 
+		if ((rc = keep_spare_fd(r)) < 0) {
+			pause_for_fds(r, loop, rc);
+			return;
+		}
 		rc = sock_accept(r->left, r->lfd, &fd, r->want_peer ? &peer : NULL);
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
 			return;
 		if (rc == -EACCES || rc == -ECONNABORTED || rc == -EINTR || rc == -EPROTO)
 			continue;
 		if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
-			/* the connection waits in the backlog until fds free up */
-			double now = util_now();
-
-			if (now - r->emfile_logged > 1.0) {
-				log_warn("%s: accept: %s: pausing", r->left->text, strerror(-rc));
-				r->emfile_logged = now;
-			}
-			pause_accepting(r);
-			loop_timer_arm(loop, &r->resume_timer, now + EMFILE_PAUSE);
+			pause_for_fds(r, loop, rc);
 			return;
 		}
 		if (rc < 0) {
@@ -383,7 +432,10 @@ static void accept_event(struct loop *loop, struct loop_watch *w, unsigned event
 			break;
 		case MODE_MULTI:
 			accepted_endpoint(r, fd, &left);
+			give_up_spare_fd(r);
 			start_pump(r, &left, &peer);
+			/* at the limit: the next round of this loop pauses */
+			keep_spare_fd(r);
 			if (r->max_children && r->active >= r->max_children)
 				pause_accepting(r);
 			break;
@@ -407,6 +459,8 @@ static int run_listener(struct relay *r)
 	 * its control API) is up before the first peer comes */
 	if (r->mode != MODE_FORK && r->right->type->start && r->right->type->start(r->right) < 0)
 		return 1;
+	/* before "listening on": a test's fd baseline counts the spare */
+	keep_spare_fd(r);
 	rc = r->left->type->listen(r->left, &r->lfd);
 	if (rc < 0)
 		return 1;
@@ -459,7 +513,8 @@ void relay_conf_defaults(struct relay_conf *conf)
  */
 int relay_run(const struct relay_conf *conf, struct addr_spec *left, struct addr_spec *right)
 {
-	struct relay r = { .conf = conf, .left = left, .right = right, .lfd = -1 };
+	struct relay r = { .conf = conf, .left = left, .right = right, .lfd = -1,
+			   .spare_fd = -1 };
 	int status;
 
 	for (const struct addr_spec *s = right; s; s = s->dual)
