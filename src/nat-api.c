@@ -884,12 +884,15 @@ static void get_stats(struct route_ctx *c)
 	       ",\"DroppedPackets\":%" PRIu64 ",\"FramesSent\":%" PRIu64
 	       ",\"FramesReceived\":%" PRIu64 ",\"DroppedOversize\":%" PRIu64
 	       ",\"DroppedMalformed\":%" PRIu64 ",\"DroppedQueueFull\":%" PRIu64
-	       ",\"DroppedUnroutable\":%" PRIu64
-	       ",\"DHCPReplies\":%" PRIu64 ",\"DNSStaticAnswers\":%" PRIu64 ",\"Links\":%u}\n",
+	       ",\"DroppedUnroutable\":%" PRIu64 ",\"DroppedSynBacklog\":%" PRIu64
+	       ",\"DHCPReplies\":%" PRIu64 ",\"DNSStaticAnswers\":%" PRIu64 ",\"Links\":%u"
+	       ",\"TCPHalfOpen\":%u}\n",
 	       st.bytes_out, st.bytes_in,
-	       st.drop_oversize + st.drop_malformed + st.drop_queue + st.drop_unroutable,
+	       st.drop_oversize + st.drop_malformed + st.drop_queue + st.drop_unroutable +
+		       st.drop_syn_backlog,
 	       st.frames_out, st.frames_in, st.drop_oversize, st.drop_malformed, st.drop_queue,
-	       st.drop_unroutable, st.dhcp_replies, st.dns_static, st.links);
+	       st.drop_unroutable, st.drop_syn_backlog, st.dhcp_replies, st.dns_static, st.links,
+	       st.tcp_half_open);
 }
 
 /**

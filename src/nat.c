@@ -23,6 +23,14 @@
  *   cannot also be the DNS server inside libslirp.  The engine gives
  *   libslirp a hidden DNS address (.253, kept out of the DHCP pool) and
  *   rewrites port 53 between it and the gateway in both directions;
+ * - a SYN backlog.  libslirp connect()s a host socket for each guest SYN
+ *   and holds it until the handshake completes or 75 s pass, so the engine
+ *   keeps a bounded table of the guest's flows in their handshake (keyed as
+ *   libslirp sees them) and drops SYNs beyond it, as a kernel does.  A flow
+ *   leaves the table when the guest ACKs libslirp's SYN-ACK, when libslirp
+ *   resets it or says it is unreachable, when its link goes, or - when a
+ *   SYN needs the room - after NAT_SYN_TIMEOUT; the last two with a RST
+ *   from the guest's side, so that libslirp lets go of it too;
  * - port forwards (slirp_add_hostfwd) and their list for the API, the
  *   pcap capture and the statistics.
  */
@@ -56,6 +64,24 @@ struct nat_link {
 	void *arg;
 	uint8_t macs[MACS_PER_LINK][6];
 	unsigned nmacs, next_mac;
+	unsigned half_open;	/* its entries in nat->syn */
+};
+
+/*
+ * A guest's TCP flow in its handshake, as libslirp knows it: the guest's
+ * address and port, the destination libslirp was given (the hidden DNS
+ * address for the gateway's port 53), IPv4 as v4-mapped IPv6
+ */
+struct syn_entry {
+	struct nat_link *link;
+	struct in6_addr guest, dst;
+	uint16_t gport, dport;
+	uint32_t next_seq;	/* the guest's ISN + 1: a RST there is in window */
+	uint32_t slirp_seq;	/* libslirp's ISN, once its SYN-ACK went out */
+	uint8_t guest_mac[6], dst_mac[6];
+	bool v4;
+	bool acked;		/* libslirp has sent its SYN-ACK */
+	double since;
 };
 
 struct nat_pollfd {
@@ -96,7 +122,12 @@ struct nat {
 	int pcap;		/* pcap= capture file, or -1 */
 	uint8_t *reply;		/* frames the engine answers itself */
 	uint8_t *txbuf;		/* libslirp's frames that need an edit */
+	struct syn_entry syn[NAT_SYN_BACKLOG];
+	unsigned nsyn;
+	struct nat *next_engine;	/* for nat_log_stats() */
 };
+
+static struct nat *engines;
 
 /* ---- addresses ------------------------------------------------------------- */
 
@@ -220,6 +251,274 @@ static void switch_out(struct nat *nat, const uint8_t *frame, size_t len,
 			to_link(nat, nat->links[i], frame, len);
 }
 
+/* ---- checksums ------------------------------------------------------------------- */
+
+static uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint64_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint64_t)b[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* An IPv4 header whose checksum fails would be dropped by libslirp
+ * without a word (and answered by the engine's own services): count it.
+ * netpkt_parse() has checked that the header is in the frame. */
+static bool ip4_header_ok(const uint8_t *frame, const struct netpkt *p)
+{
+	const uint8_t *ip = frame + p->l3_off;
+
+	return csum_fold(csum_add(0, ip, (size_t)(ip[0] & 0x0f) * 4)) == 0;
+}
+
+/* ---- the SYN backlog ------------------------------------------------------------- */
+
+#define TH_FIN	0x01
+#define TH_SYN	0x02
+#define TH_RST	0x04
+#define TH_ACK	0x10
+
+static void addr_key(const struct netpkt *p, bool src, const struct in_addr *v4,
+		     struct in6_addr *a)
+{
+	if (p->ipver == 6) {
+		*a = src ? p->src6 : p->dst6;
+		return;
+	}
+	memset(a, 0, sizeof(*a));
+	a->s6_addr[10] = a->s6_addr[11] = 0xff;
+	memcpy(a->s6_addr + 12, v4 ? v4 : src ? &p->src4 : &p->dst4, 4);
+}
+
+static struct syn_entry *syn_find(struct nat *nat, const struct in6_addr *guest, uint16_t gport,
+				  const struct in6_addr *dst, uint16_t dport)
+{
+	for (unsigned i = 0; i < nat->nsyn; i++) {
+		struct syn_entry *e = &nat->syn[i];
+
+		if (e->gport == gport && e->dport == dport && !memcmp(&e->guest, guest, 16) &&
+		    !memcmp(&e->dst, dst, 16))
+			return e;
+	}
+	return NULL;
+}
+
+static void syn_remove(struct nat *nat, struct syn_entry *e)
+{
+	e->link->half_open--;
+	*e = nat->syn[--nat->nsyn];
+	nat->st.tcp_half_open = nat->nsyn;
+}
+
+/* End a flow on the guest's behalf: a RST at the sequence number libslirp
+ * expects next makes it close the flow and its host socket */
+static void syn_reset(struct nat *nat, const struct syn_entry *e)
+{
+	uint8_t f[NETPKT_ETH_HLEN + 40 + 20] = { 0 };
+	uint8_t *ip = f + NETPKT_ETH_HLEN, *tcp;
+	size_t iphl;
+	uint64_t sum;
+
+	memcpy(f, e->dst_mac, 6);
+	memcpy(f + 6, e->guest_mac, 6);
+	if (e->v4) {
+		put16(f + 12, NETPKT_ETHERTYPE_IP);
+		iphl = 20;
+		ip[0] = 0x45;
+		put16(ip + 2, 20 + 20);
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		memcpy(ip + 12, e->guest.s6_addr + 12, 4);
+		memcpy(ip + 16, e->dst.s6_addr + 12, 4);
+		put16(ip + 10, csum_fold(csum_add(0, ip, iphl)));
+		sum = csum_add(0, ip + 12, 8);
+	} else {
+		put16(f + 12, NETPKT_ETHERTYPE_IPV6);
+		iphl = 40;
+		ip[0] = 0x60;
+		put16(ip + 4, 20);
+		ip[6] = IPPROTO_TCP;
+		ip[7] = 64;
+		memcpy(ip + 8, &e->guest, 16);
+		memcpy(ip + 24, &e->dst, 16);
+		sum = csum_add(0, ip + 8, 32);
+	}
+	tcp = ip + iphl;
+	put16(tcp, e->gport);
+	put16(tcp + 2, e->dport);
+	put16(tcp + 4, (uint16_t)(e->next_seq >> 16));
+	put16(tcp + 6, (uint16_t)e->next_seq);
+	tcp[12] = 5 << 4;
+	tcp[13] = TH_RST;
+	put16(tcp + 16, csum_fold(csum_add(sum + IPPROTO_TCP + 20, tcp, 20)));
+	capture(nat, f, NETPKT_ETH_HLEN + iphl + 20);
+	slirp_input(nat->slirp, f, (int)(NETPKT_ETH_HLEN + iphl + 20));
+}
+
+/* Reset and forget the flows older than NAT_SYN_TIMEOUT (all of @link's,
+ * when it goes: nobody is left to complete them).  libslirp has mostly
+ * timed them out itself; not if the guest sent the SYN again after the
+ * SYN-ACK, which restarts libslirp's timer for two hours. */
+static void syn_expire(struct nat *nat, double now, const struct nat_link *link)
+{
+	for (unsigned i = nat->nsyn; i-- > 0;) {
+		struct syn_entry e;
+
+		/* a reset may have made libslirp answer, and the answer
+		 * may have taken entries out */
+		if (i >= nat->nsyn)
+			continue;
+		if (link ? nat->syn[i].link != link : now - nat->syn[i].since < NAT_SYN_TIMEOUT)
+			continue;
+		e = nat->syn[i];
+		syn_remove(nat, &nat->syn[i]);
+		syn_reset(nat, &e);
+	}
+}
+
+/* The TCP checksum of a (short) segment: checked for SYNs only, before
+ * they take a place in the backlog */
+static bool tcp_csum_ok(const uint8_t *frame, const struct netpkt *p)
+{
+	const uint8_t *ip = frame + p->l3_off, *tcp = frame + p->l4_off;
+	size_t n = (size_t)(p->payload - tcp) + p->plen;
+	uint64_t sum = IPPROTO_TCP + n;
+
+	sum += p->ipver == 4 ? csum_add(0, ip + 12, 8) : csum_add(0, ip + 8, 32);
+	return csum_fold(csum_add(sum, tcp, n)) == 0;
+}
+
+/*
+ * syn_admit() - a guest's TCP segment on its way to libslirp: a new SYN
+ * takes a place in the backlog, the guest's ACK of libslirp's SYN-ACK
+ * frees it.  @dst4 is the destination libslirp will see (NULL: the frame's).
+ * Return: false if the segment is a SYN that finds no place or has a bad
+ * checksum (dropped and counted)
+ */
+static bool syn_admit(struct nat *nat, struct nat_link *link, const struct netpkt *p,
+		      const uint8_t *frame, const struct in_addr *dst4)
+{
+	const uint8_t *tcp = frame + p->l4_off;
+	struct in6_addr guest, dst;
+	struct syn_entry *e;
+	uint8_t flags;
+
+	if (p->proto != IPPROTO_TCP || p->frag || (p->ipver != 4 && p->ipver != 6))
+		return true;
+	flags = tcp[13] & (TH_FIN | TH_SYN | TH_RST | TH_ACK);
+	if (flags != TH_SYN && !nat->nsyn)
+		return true;
+	addr_key(p, true, NULL, &guest);
+	addr_key(p, false, dst4, &dst);
+	e = syn_find(nat, &guest, p->sport, &dst, p->dport);
+	if (flags != TH_SYN) {
+		/* only what libslirp takes as the end of the handshake:
+		 * before its SYN-ACK it ignores the guest entirely */
+		if (e && e->acked && (flags & TH_ACK) && get32(tcp + 8) == e->slirp_seq + 1)
+			syn_remove(nat, e);
+		return true;
+	}
+	if (e)
+		return true;	/* the guest's TCP sends its SYN again */
+	if (!tcp_csum_ok(frame, p)) {
+		/* libslirp would drop it; it must not take a place either */
+		nat->st.drop_malformed++;
+		return false;
+	}
+	if (link->half_open >= NAT_SYN_BACKLOG_LINK || nat->nsyn == NAT_SYN_BACKLOG)
+		syn_expire(nat, util_now(), NULL);
+	if (link->half_open >= NAT_SYN_BACKLOG_LINK || nat->nsyn == NAT_SYN_BACKLOG) {
+		nat->st.drop_syn_backlog++;
+		return false;
+	}
+	e = &nat->syn[nat->nsyn++];
+	*e = (struct syn_entry){ .link = link, .guest = guest, .dst = dst, .gport = p->sport,
+				 .dport = p->dport, .next_seq = get32(tcp + 4) + 1,
+				 .v4 = p->ipver == 4, .since = util_now() };
+	memcpy(e->guest_mac, p->src_mac, 6);
+	memcpy(e->dst_mac, p->dst_mac, 6);
+	link->half_open++;
+	nat->st.tcp_half_open = nat->nsyn;
+	return true;
+}
+
+/* A frame from libslirp: its SYN-ACK, or the end of a flow in the backlog
+ * (a RST, or ICMP unreachable when the host connect failed) */
+static void syn_from_slirp(struct nat *nat, const uint8_t *frame, const struct netpkt *p)
+{
+	struct in6_addr guest, dst;
+	struct syn_entry *e;
+
+	if (!nat->nsyn || p->frag)
+		return;
+	if (p->proto == IPPROTO_TCP) {
+		const uint8_t *tcp = frame + p->l4_off;
+
+		addr_key(p, false, NULL, &guest);
+		addr_key(p, true, NULL, &dst);
+		e = syn_find(nat, &guest, p->dport, &dst, p->sport);
+		if (!e)
+			return;
+		if (tcp[13] & TH_RST) {
+			syn_remove(nat, e);
+		} else if ((tcp[13] & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
+			e->acked = true;
+			e->slirp_seq = get32(tcp + 4);
+		}
+		return;
+	}
+	/* ICMP(v6) destination unreachable quotes the guest's packet */
+	if ((p->proto == IPPROTO_ICMP && p->ipver == 4 && p->plen >= 8 + 20 + 4 &&
+	     p->payload[0] == 3) ||
+	    (p->proto == IPPROTO_ICMPV6 && p->ipver == 6 && p->plen >= 8 + 40 + 4 &&
+	     p->payload[0] == 1)) {
+		const uint8_t *in = p->payload + 8, *l4;
+
+		memset(&guest, 0, sizeof(guest));
+		memset(&dst, 0, sizeof(dst));
+		if (p->ipver == 4) {
+			size_t ihl = (size_t)(in[0] & 0x0f) * 4;
+
+			if (in[9] != IPPROTO_TCP || ihl < 20 || p->plen < 8 + ihl + 4)
+				return;
+			guest.s6_addr[10] = guest.s6_addr[11] = 0xff;
+			dst.s6_addr[10] = dst.s6_addr[11] = 0xff;
+			memcpy(guest.s6_addr + 12, in + 12, 4);
+			memcpy(dst.s6_addr + 12, in + 16, 4);
+			l4 = in + ihl;
+		} else {
+			if (in[6] != IPPROTO_TCP)
+				return;
+			memcpy(&guest, in + 8, 16);
+			memcpy(&dst, in + 24, 16);
+			l4 = in + 40;
+		}
+		e = syn_find(nat, &guest, (uint16_t)(l4[0] << 8 | l4[1]), &dst,
+			     (uint16_t)(l4[2] << 8 | l4[3]));
+		if (e)
+			syn_remove(nat, e);
+	}
+}
+
 /* ---- libslirp's callbacks ------------------------------------------------------- */
 
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
@@ -228,9 +527,13 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 	const uint8_t *frame = buf;
 	struct netpkt p;
 
+	if (len > FRAME_MAX || netpkt_parse(frame, len, &p) < 0) {
+		switch_out(nat, frame, len, NULL);
+		return (ssize_t)len;
+	}
+	syn_from_slirp(nat, frame, &p);
 	/* answers from the hidden DNS address come from the gateway */
-	if (len <= FRAME_MAX && netpkt_parse(frame, len, &p) == 0 && p.ipver == 4 &&
-	    p.src4.s_addr == nat->dns_hidden.s_addr && p.sport == 53) {
+	if (p.ipver == 4 && p.src4.s_addr == nat->dns_hidden.s_addr && p.sport == 53) {
 		memcpy(nat->txbuf, frame, len);
 		netpkt_rewrite4(nat->txbuf, len, false, nat->dns_hidden, nat->conf.gateway);
 		frame = nat->txbuf;
@@ -579,7 +882,7 @@ void nat_link_input(struct nat_link *link, const uint8_t *frame, size_t len)
 		nat->st.drop_oversize++;
 		return;
 	}
-	if (netpkt_parse(frame, len, &p) < 0) {
+	if (netpkt_parse(frame, len, &p) < 0 || (p.ipver == 4 && !ip4_header_ok(frame, &p))) {
 		nat->st.drop_malformed++;
 		return;
 	}
@@ -600,6 +903,8 @@ void nat_link_input(struct nat_link *link, const uint8_t *frame, size_t len)
 	if (answer_here(nat, link, &p, frame, len))
 		return;
 	if (p.ipver == 4 && for_gateway_dns(nat, &p)) {
+		if (!syn_admit(nat, link, &p, frame, &nat->dns_hidden))
+			return;
 		/* libslirp's frame is its own copy: rewrite into ours */
 		memcpy(nat->reply, frame, len);
 		netpkt_rewrite4(nat->reply, len, true, nat->conf.gateway, nat->dns_hidden);
@@ -610,6 +915,8 @@ void nat_link_input(struct nat_link *link, const uint8_t *frame, size_t len)
 		nat->st.drop_unroutable++;
 		return;
 	}
+	if (!syn_admit(nat, link, &p, frame, NULL))
+		return;
 	slirp_input(nat->slirp, frame, (int)len);
 }
 
@@ -645,6 +952,8 @@ void nat_link_free(struct nat_link *link)
 			break;
 		}
 	}
+	/* out of the switch first: nothing libslirp says now goes to it */
+	syn_expire(nat, 0, link);
 	nat->st.links = nat->nlinks;
 	log_info("NAT: link detached (%u left)", nat->nlinks);
 	free(link);
@@ -749,6 +1058,27 @@ void nat_get_stats(const struct nat *nat, struct nat_stats *st)
 	*st = nat->st;
 }
 
+/**
+ * nat_log_stats() - one line of counters for each engine of the process
+ *		     (for -S and SIGUSR1, next to the relay's own)
+ */
+void nat_log_stats(void)
+{
+	for (const struct nat *nat = engines; nat; nat = nat->next_engine) {
+		const struct nat_stats *st = &nat->st;
+
+		log_msg(LOG_LVL_ERR,
+			"NAT: frames from guests %llu, to guests %llu; dropped: %llu too long, "
+			"%llu malformed, %llu queue full, %llu unroutable, %llu SYN backlog full; "
+			"%u half-open TCP, %u links",
+			(unsigned long long)st->frames_in, (unsigned long long)st->frames_out,
+			(unsigned long long)st->drop_oversize,
+			(unsigned long long)st->drop_malformed, (unsigned long long)st->drop_queue,
+			(unsigned long long)st->drop_unroutable,
+			(unsigned long long)st->drop_syn_backlog, st->tcp_half_open, st->links);
+	}
+}
+
 /* ---- the engine ----------------------------------------------------------------------- */
 
 /**
@@ -846,6 +1176,8 @@ struct nat *nat_new(struct loop *loop, const struct nat_config *conf, struct err
 	}
 	nat->hook = (struct loop_hook){ .prepare = nat_prepare, .check = nat_check, .arg = nat };
 	loop_hook_add(loop, &nat->hook);
+	nat->next_engine = engines;
+	engines = nat;
 	for (size_t i = 0; i < conf->nfwd; i++)
 		if (nat_expose(nat, &conf->fwd[i], err) < 0)
 			goto fail;
@@ -864,6 +1196,12 @@ void nat_free(struct nat *nat)
 {
 	if (!nat)
 		return;
+	for (struct nat **pp = &engines; *pp; pp = &(*pp)->next_engine) {
+		if (*pp == nat) {
+			*pp = nat->next_engine;
+			break;
+		}
+	}
 	while (nat->nlinks)
 		nat_link_free(nat->links[0]);
 	if (nat->slirp) {

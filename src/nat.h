@@ -25,6 +25,18 @@ struct dnszone_set;
 #define NAT_MTU_MIN	576
 #define NAT_MTU_MAX	65520
 #define NAT_MAX_LINKS	64	/* guests on one engine (switch mode) */
+/*
+ * Guest-initiated TCP flows still in their handshake.  libslirp connect()s
+ * a host socket for every SYN and keeps it, with its buffers (some 100 KiB),
+ * until the guest completes the handshake or 75 s pass: without a bound a
+ * guest's SYN flood takes the whole process's fds and memory.  Like a
+ * kernel's SYN backlog, a SYN beyond the bound is dropped and counted (the
+ * guest's TCP sends it again).  A link gets half of the total, so that one
+ * flooding guest in switch mode leaves room for the others.
+ */
+#define NAT_SYN_BACKLOG		256	/* half-open flows, all links */
+#define NAT_SYN_BACKLOG_LINK	128	/* half-open flows of one link */
+#define NAT_SYN_TIMEOUT		75	/* s: libslirp's own handshake limit */
 
 /**
  * struct nat_fwd - one host port forwarded to a guest address
@@ -76,12 +88,18 @@ struct nat_config {
  * @frames_in, @bytes_in:	frames from guests
  * @frames_out, @bytes_out:	frames to guests
  * @drop_oversize:	frames longer than the MTU allows, dropped
- * @drop_malformed:	frames too short or with bad lengths, dropped
+ * @drop_malformed:	frames too short, with bad lengths or a bad IPv4
+ *			header checksum, and SYNs with a bad TCP checksum,
+ *			dropped
  * @drop_queue:		frames for a guest whose link was not keeping up
  * @drop_unroutable:	frames for an address of the virtual network that
  *			is no one's (they would leave for the real network)
+ * @drop_syn_backlog:	TCP SYNs from guests dropped because the engine
+ *			had NAT_SYN_BACKLOG half-open flows already (or the
+ *			link NAT_SYN_BACKLOG_LINK)
  * @dhcp_replies, @dns_static: answered by the engine itself
  * @links:		guests attached now
+ * @tcp_half_open:	guest-initiated TCP flows in their handshake now
  */
 struct nat_stats {
 	uint64_t frames_in, bytes_in, frames_out, bytes_out;
@@ -89,6 +107,8 @@ struct nat_stats {
 	uint64_t drop_unroutable;
 	uint64_t dhcp_replies, dns_static;
 	unsigned links;
+	uint64_t drop_syn_backlog;
+	unsigned tcp_half_open;
 };
 
 /*
@@ -110,5 +130,6 @@ int nat_expose(struct nat *nat, const struct nat_fwd *fwd, struct errbuf *err);
 int nat_unexpose(struct nat *nat, const struct nat_fwd *fwd, struct errbuf *err);
 size_t nat_forwards(const struct nat *nat, struct nat_fwd *out, size_t max);
 void nat_get_stats(const struct nat *nat, struct nat_stats *st);
+void nat_log_stats(void);
 
 #endif

@@ -36,6 +36,7 @@
 #include "frame.h"
 #include "log.h"
 #include "loop.h"
+#include "nat.h"
 #include "pump.h"
 #include "relay.h"
 #include "sock.h"
@@ -136,6 +137,9 @@ static void print_stats(const struct relay *r)
 			(unsigned long long)frame_totals.drop_oversize,
 			(unsigned long long)frame_totals.drop_malformed,
 			(unsigned long long)frame_totals.drop_queue);
+#ifdef WITH_SLIRP
+	nat_log_stats();
+#endif
 }
 
 static void forget_child(struct relay *r, pid_t pid)

@@ -223,14 +223,15 @@ static void test_stats(void)
 	fk.st = (struct nat_stats){ .frames_in = 10, .bytes_in = 1000, .frames_out = 20,
 				    .bytes_out = 2000, .drop_oversize = 1, .drop_malformed = 2,
 				    .drop_queue = 3, .dhcp_replies = 4, .dns_static = 5,
-				    .links = 1 };
+				    .links = 1, .drop_syn_backlog = 7, .tcp_half_open = 8 };
 	fk.st.bytes_out = 18446744073709551615ull;
 	run("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n");
 	ok(status == 200 && well_formed, "GET /stats -> 200 (got %d)", status);
 	ok(body_is("{\"BytesSent\":18446744073709551615,\"BytesReceived\":1000,"
-		   "\"DroppedPackets\":6,\"FramesSent\":20,\"FramesReceived\":10,"
+		   "\"DroppedPackets\":13,\"FramesSent\":20,\"FramesReceived\":10,"
 		   "\"DroppedOversize\":1,\"DroppedMalformed\":2,\"DroppedQueueFull\":3,\"DroppedUnroutable\":0,"
-		   "\"DHCPReplies\":4,\"DNSStaticAnswers\":5,\"Links\":1}\n"),
+		   "\"DroppedSynBacklog\":7,"
+		   "\"DHCPReplies\":4,\"DNSStaticAnswers\":5,\"Links\":1,\"TCPHalfOpen\":8}\n"),
 	   "stats body has gvproxy's and our keys: %.*s", (int)body_len, body ? body : "");
 	ok(has_header("\r\nContent-Type: application/json\r\n"), "stats is application/json");
 

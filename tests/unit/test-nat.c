@@ -2,7 +2,8 @@
 /*
  * test-nat.c - the NAT engine driven through nat.h alone, as a library
  * user would: a loop, an engine, a link whose frames land in a buffer.
- * No command line, no fds of our own; TAP on stdout.
+ * No command line; one fd of our own, a listener on 127.0.0.1 for the
+ * SYN backlog's flows to connect to.  TAP on stdout.
  */
 #include "config.h"
 
@@ -11,6 +12,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "loop.h"
 #include "nat.h"
@@ -69,6 +72,95 @@ static size_t arp_who_has(const char *ip, uint8_t *out)
 	memset(out + 32, 0, 6);
 	memcpy(out + 38, &tip, 4);
 	return 42;
+}
+
+/* A SYN from 192.168.127.@host:@sport (MAC 02::@host) to the host alias's
+ * @dport; @csum_ok false spoils the IPv4 header checksum.  Nobody is to
+ * answer libslirp's SYN-ACK here: the flows stay half-open */
+static size_t tcp_syn(uint8_t host, uint16_t sport, uint16_t dport, bool csum_ok, uint8_t *out)
+{
+	static const uint8_t alias_mac[6] = { 0x52, 0x55, 0xc0, 0xa8, 0x7f, 0xfe };
+	uint8_t *ip = out + 14, *tcp = ip + 20;
+	uint32_t sum = 0;
+
+	memset(out, 0, 54);
+	memcpy(out, alias_mac, 6);
+	memcpy(out + 6, guest_mac, 6);
+	out[11] = host;
+	out[12] = 0x08;
+	ip[0] = 0x45;
+	ip[3] = 40;
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	memcpy(ip + 12, "\xc0\xa8\x7f", 3);
+	ip[15] = host;
+	memcpy(ip + 16, "\xc0\xa8\x7f\xfe", 4);
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8);
+	ip[11] = (uint8_t)~sum;
+	if (!csum_ok)
+		ip[11] ^= 0x5a;
+	tcp[0] = (uint8_t)(sport >> 8);
+	tcp[1] = (uint8_t)sport;
+	tcp[2] = (uint8_t)(dport >> 8);
+	tcp[3] = (uint8_t)dport;
+	tcp[7] = 1;		/* ISN 1 */
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x02;		/* SYN */
+	tcp[14] = 0xff;
+	sum = IPPROTO_TCP + 20;
+	for (int i = 12; i < 40; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	tcp[16] = (uint8_t)(~sum >> 8);
+	tcp[17] = (uint8_t)~sum;
+	return 54;
+}
+
+/* The SYN backlog: NAT_SYN_BACKLOG_LINK per link, freed when the link goes */
+static void test_syn_backlog(struct nat *nat, struct nat_link *link)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = { htonl(INADDR_LOOPBACK) } };
+	socklen_t salen = sizeof(sa);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct nat_link *other = nat_link_new(nat, take, NULL);
+	struct nat_stats st0, st;
+	uint8_t frame[64];
+	uint16_t port;
+
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 512) < 0 ||
+	    getsockname(ls, (struct sockaddr *)&sa, &salen) < 0 || !other) {
+		ok(false, "a listener on 127.0.0.1 and a second link");
+		return;
+	}
+	port = ntohs(sa.sin_port);
+	nat_get_stats(nat, &st0);
+	for (unsigned i = 0; i < NAT_SYN_BACKLOG_LINK + 10; i++)
+		nat_link_input(link, frame, tcp_syn(9, (uint16_t)(20000 + i), port, true, frame));
+	/* the same SYN again is a retransmission, not a new flow */
+	nat_link_input(link, frame, tcp_syn(9, 20000, port, true, frame));
+	nat_get_stats(nat, &st);
+	ok(st.tcp_half_open == NAT_SYN_BACKLOG_LINK && st.drop_syn_backlog == 10,
+	   "SYNs of one link: %u half-open, %llu over the backlog dropped", st.tcp_half_open,
+	   (unsigned long long)st.drop_syn_backlog);
+	nat_link_input(other, frame, tcp_syn(10, 30000, port, true, frame));
+	nat_get_stats(nat, &st);
+	ok(st.tcp_half_open == NAT_SYN_BACKLOG_LINK + 1 && st.drop_syn_backlog == 10,
+	   "another link's SYN still has room");
+	nat_link_input(other, frame, tcp_syn(10, 30001, port, false, frame));
+	nat_get_stats(nat, &st);
+	ok(st.drop_malformed == st0.drop_malformed + 1 && st.tcp_half_open == NAT_SYN_BACKLOG_LINK + 1,
+	   "a bad IPv4 header checksum is malformed, and takes no place");
+	nat_link_free(link);
+	nat_get_stats(nat, &st);
+	ok(st.tcp_half_open == 1, "a link that goes takes its half-open flows with it (%u left)",
+	   st.tcp_half_open);
+	nat_link_free(other);
+	close(ls);
 }
 
 int main(void)
@@ -139,9 +231,9 @@ int main(void)
 	   "unexposed: the list is empty");
 	ok(nat_unexpose(nat, &fwd, &err) == -ENOENT, "unexposed twice: -ENOENT");
 
-	nat_link_free(link);
+	test_syn_backlog(nat, link);
 	nat_get_stats(nat, &st);
-	ok(st.links == 0, "the link detaches");
+	ok(st.links == 0 && st.tcp_half_open == 0, "the links detach");
 	nat_free(nat);
 	loop_free(loop);
 	return tap_end();
