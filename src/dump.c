@@ -92,8 +92,8 @@ static void dump_header(int dir, const struct timeval *tv, size_t n, const char 
 	struct tm tm;
 	int len;
 
-	localtime_r(&tv->tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y/%m/%d %H:%M:%S", &tm);
+	if (!localtime_r(&tv->tv_sec, &tm) || !strftime(ts, sizeof(ts), "%Y/%m/%d %H:%M:%S", &tm))
+		ts[0] = '\0';	/* ts is undefined after a failed strftime() */
 	len = snprintf(line, sizeof(line), "%c %s.%06ld  length=%zu %s\n", dir == 0 ? '>' : '<',
 		       ts, (long)tv->tv_usec, n, what);
 	if (len > 0)
