@@ -53,7 +53,7 @@ static int acceptfd_prepare(struct addr_spec *spec, struct errbuf *err)
 	if (!listening)
 		return err_set(err, "fd %llu is a socket, but not a listening one", fd);
 	if (range) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = { 0 };
 		socklen_t sl = sizeof(ss);
 
 		/* range= means what it means for the socket's family */

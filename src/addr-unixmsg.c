@@ -126,7 +126,7 @@ static const struct endpoint_ops recvfrom_ops = { .close = recvfrom_close };
 static int recvfrom_open(struct addr_spec *spec, const struct peer_info *peer,
 			 struct endpoint *ep)
 {
-	struct sockaddr_un from;
+	struct sockaddr_un from = { 0 };
 	socklen_t fromlen = sizeof(from);
 	char head[sizeof(VFKIT_GREETING)];
 	ssize_t n = -1;

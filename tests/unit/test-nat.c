@@ -170,7 +170,7 @@ int main(void)
 	struct nat_stats st;
 	struct nat_fwd fwd = { .host_port = 0 }, list[4];
 	struct errbuf err;
-	struct netpkt p;
+	struct netpkt p = { 0 };	/* read below even when no frame came to parse */
 	struct nat *nat;
 	struct nat_link *link;
 	uint8_t frame[2048];
