@@ -84,7 +84,7 @@ static int parse_subnet(const char *text, struct nat_config *c, struct errbuf *e
 
 	if (strlen(text) >= sizeof(buf))
 		return err_set(err, "subnet: too long: \"%s\"", text);
-	strcpy(buf, text);
+	strlcpy(buf, text, sizeof(buf));
 	slash = strchr(buf, '/');
 	if (!slash)
 		return err_set(err, "subnet: expected A.B.C.D/LEN, got \"%s\"", text);
@@ -117,7 +117,7 @@ static int parse_forward(const char *text, struct nat_fwd *f, struct errbuf *err
 
 	if (strlen(text) >= sizeof(buf))
 		return err_set(err, "forward: too long: \"%s\"", text);
-	strcpy(buf, text);
+	strlcpy(buf, text, sizeof(buf));
 	for (p = buf; n < 5; ) {
 		part[n++] = p;
 		p = strchr(p, ':');
