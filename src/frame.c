@@ -48,8 +48,8 @@
 #include "nat.h"
 #include "util.h"
 
-#define QUEUE_CAP	(1024 * 1024)	/* per side: ~700 full-size frames */
-#define RXBUF_CAP	(256 * 1024)	/* stream input: many frames per read */
+#define QUEUE_CAP	((size_t)1024 * 1024)	/* per side: ~700 full-size frames */
+#define RXBUF_CAP	((size_t)256 * 1024)	/* stream input: many frames per read */
 #define FRAMES_PER_RUN	128		/* message reads per wake-up */
 #define POST_MAX	4096		/* an HTTP request before frames */
 

@@ -43,7 +43,7 @@
 #include "tls.h"
 #include "util.h"
 
-#define RELAY_DEFAULT_BUFSIZE (256 * 1024)
+#define RELAY_DEFAULT_BUFSIZE ((size_t)256 * 1024)
 #define ACCEPT_BATCH	64	/* accepts per wake-up before others get a turn */
 #define EMFILE_PAUSE	0.1	/* out of fds: stop accepting this long */
 
