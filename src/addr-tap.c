@@ -107,7 +107,7 @@ static int tap_prepare(struct addr_spec *spec, struct errbuf *err)
 static int tap_create(const struct addr_spec *spec, const struct tap_conf *c, int *mtu)
 {
 	struct ifreq ifr = { 0 };
-	int fd, sk = -1, e = 0;
+	int fd, sk = -1, e;
 
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
@@ -183,7 +183,7 @@ fail:
 static int tap_open(struct addr_spec *spec, const struct peer_info *peer, struct endpoint *ep)
 {
 	const struct tap_conf *c = spec->priv;
-	int home = -1, ns = -1, fd, mtu = 1500, e = 0;
+	int home = -1, ns = -1, fd, mtu = 1500, e;
 
 	if (c->netns[0]) {
 		home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);

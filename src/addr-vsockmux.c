@@ -123,7 +123,7 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 
 	if (send(fd, cmd, (size_t)cmdlen, MSG_NOSIGNAL) != cmdlen) {
 		log_notice("%s: sending CONNECT: %s", spec->text, strerror(errno));
-		return -errno ? -errno : -EIO;
+		return errno ? -errno : -EIO;
 	}
 	for (;;) {
 		ssize_t n;

@@ -674,7 +674,7 @@ static int side_setup(struct fpump *fp, int i, struct endpoint *ep, const struct
 		return -EINVAL;
 	}
 	log_info("%s: carrying frames (%s, up to %zu bytes)", ep->spec->text,
-		 ep->flags & EP_NAT ? "NAT" : codec_names[s->codec], s->frame_max);
+		 (ep->flags & EP_NAT) ? "NAT" : codec_names[s->codec], s->frame_max);
 	if (ep->flags & EP_NAT) {
 		s->nat = link_new(ep->priv, nat_output, s);
 		return s->nat ? 0 : -ENOSPC;

@@ -312,8 +312,6 @@ static ssize_t dir_flush(struct pump_dir *d)
 	return n;
 }
 
-static void pump_finish(struct pump *p, int status);
-
 static void dir_fail(struct pump_dir *d, const char *what, ssize_t err)
 {
 	struct endpoint *ep = !strcmp(what, "read") ? &d->from->ep : &d->to->ep;
@@ -422,8 +420,8 @@ static void update_watches(struct pump *p)
 			if (in->active && !in->done && has_pending(in))
 				want |= in->flush_want;
 		}
-		r = want & EP_WANT_READ ? LOOP_IN : 0;
-		w = want & EP_WANT_WRITE ? LOOP_OUT : 0;
+		r = (want & EP_WANT_READ) ? LOOP_IN : 0;
+		w = (want & EP_WANT_WRITE) ? LOOP_OUT : 0;
 		if (side->rw.added && side->ep.rfd == side->ep.wfd)
 			loop_set(p->loop, &side->rw, r | w);
 		else {
