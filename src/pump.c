@@ -478,7 +478,7 @@ static bool dir_run(struct pump_dir *d)
 			} else if (n == 0) {
 				/* read where it matters, for every way an
 				 * endpoint was opened */
-				if (src->spec && opt_get_flag(src->spec, &opt_ignoreeof, false)) {
+				if (opt_get_flag(src->spec, &opt_ignoreeof, false)) {
 					d->paused = true;
 					loop_timer_arm(d->p->loop, &d->eof_timer, util_now() + EOF_POLL_SECS);
 				} else {
