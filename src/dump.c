@@ -113,7 +113,10 @@ static void dump_hex(const unsigned char *data, size_t n)
 	char line[80];
 
 	for (size_t i = 0; i < n; i += 16) {
-		size_t m = n - i < 16 ? n - i : 16, k = 0;
+		size_t m = n - i, k = 0;
+
+		if (m > 16)
+			m = 16;
 
 		for (size_t j = 0; j < 16; j++) {
 			line[k++] = ' ';
