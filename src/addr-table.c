@@ -14,11 +14,14 @@
 
 #include "addr-types.h"
 
-/* A type this binary lacks: its name still parses, to say why */
+/* A type this binary lacks: its name still parses, to say why.  The
+ * arguments are initialisers, and alias may be a list: no parentheses. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define STUB(tname, alias, tparams, n, what, why)				\
 	(&(const struct addr_type){ .name = tname, .aliases = { alias }, .params = tparams, \
 				    .nparams = n, .flags = ADDR_STUB, .summary = what, \
 				    .unavailable = why })
+/* NOLINTEND(bugprone-macro-parentheses) */
 #define NOT_BUILT(lib)	"not built in (this vrelay was configured --without-" lib ")"
 
 const struct addr_type *const addr_types[] = {

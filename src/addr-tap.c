@@ -57,6 +57,7 @@ static int parse_mac(const char *s, unsigned char mac[6])
 	unsigned v[6];
 	char end;
 
+	/* NOLINTNEXTLINE(cert-err34-c): %2x cannot overflow; strlen() checks the rest */
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
 		   &end) != 6 || strlen(s) != 17)
 		return -1;

@@ -114,6 +114,8 @@ static int lookup(const char *host, const char *port, int family, int flags,
 	}
 	for (ai = res; ai; ai = ai->ai_next)
 		count++;
+	/* a successful getaddrinfo() has at least one result: count is never 0 */
+	/* NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI) */
 	*out = calloc(count, sizeof(**out));
 	if (!*out) {
 		freeaddrinfo(res);
@@ -311,6 +313,9 @@ static int tcp_listen(struct addr_spec *spec, int *fd)
 	return rc;
 }
 
+/* The arguments are a declarator and initialisers (alias may be a list):
+ * no parentheses. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define TCP_CONNECT_TYPE(var, tname, alias, what, tflags)			\
 	const struct addr_type var = {						\
 		.name = tname,							\
@@ -342,6 +347,7 @@ static int tcp_listen(struct addr_spec *spec, int *fd)
 		.accepted = sock_accepted,					\
 		.cleanup = sock_priv_free,					\
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 TCP_CONNECT_TYPE(addr_tcp_connect, "TCP-CONNECT", "TCP", "connect to a TCP port", 0);
 TCP_CONNECT_TYPE(addr_tcp4_connect, "TCP4-CONNECT", "TCP4", "connect to a TCP port over IPv4", 0);

@@ -168,6 +168,7 @@ void loop_forget_after_fork(struct loop *loop)
 static int list_add(struct loop *loop, struct loop_watch *w)
 {
 	if (grow((void **)&loop->watches, &loop->capwatches, loop->nwatches + 1,
+		 /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 		 sizeof(*loop->watches)))
 		return -ENOMEM;
 	w->slot = (int)loop->nwatches;
@@ -329,6 +330,7 @@ void loop_timer_cancel(struct loop *loop, struct loop_timer *t)
 void loop_timer_arm(struct loop *loop, struct loop_timer *t, double when)
 {
 	loop_timer_cancel(loop, t);
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	if (grow((void **)&loop->heap, &loop->capheap, loop->nheap + 1, sizeof(*loop->heap)))
 		return;
 	t->when = when;

@@ -158,12 +158,15 @@ static int check_pair(struct addr_spec *left, struct addr_spec *right, bool mult
 			return -1;
 		}
 	}
+	/* right is never NULL (the loop above tests its dual halves) */
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 	if (left->type->start && right->type->start) {
 		/* two engines, and not a single guest between them */
 		log_err("%s: a %s needs a link to a guest on the other side, not another %s",
 			right->text, right->type->name, left->type->name);
 		return -1;
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): as above */
 	if (opt_get_flag(left, &opt_fork, false) && right->type->start) {
 		log_err("%s: with fork every connection would get an engine of its own, whose "
 			"forwards and API clash; use -M (or multi): one engine for all links",

@@ -1523,6 +1523,8 @@ static void api_accept(struct loop *loop, struct loop_watch *w, unsigned events)
 
 	(void)events;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		/* cppcheck's gnu.cfg wrongly says accept4()'s addrlen may not be NULL */
+		// cppcheck-suppress nullPointer
 		int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd < 0) {

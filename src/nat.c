@@ -656,6 +656,7 @@ static int cb_add_poll(int fd, int events, void *opaque)
 	} else {
 		if (nat->npfd == nat->cappfd) {
 			size_t cap = nat->cappfd ? nat->cappfd * 2 : 64;
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 			struct nat_pollfd **a = realloc(nat->pfd, cap * sizeof(*a));
 
 			if (!a)
@@ -1203,6 +1204,9 @@ void nat_free(struct nat *nat)
 		}
 	}
 	while (nat->nlinks)
+		/* links[0]->nat is nat: nat_link_free() takes it out of the
+		 * array before it frees it */
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 		nat_link_free(nat->links[0]);
 	if (nat->slirp) {
 		loop_hook_del(nat->loop, &nat->hook);

@@ -133,6 +133,7 @@ static int run_len(const char *req, size_t len)
 	if (out_len == 0 || out_len > NAT_API_RESP_MAX)
 		return status;
 	out[out_len] = '\0';
+	/* NOLINTNEXTLINE(cert-err34-c): three digits cannot overflow an int */
 	if (strncmp(out, "HTTP/1.1 ", 9) || sscanf(out + 9, "%3d", &status) != 1)
 		return status = -1;
 	end = strstr(out, "\r\n\r\n");

@@ -55,6 +55,8 @@ static size_t dhcp_discover(uint8_t *out, size_t cap)
 	b[n++] = 1;
 	b[n++] = 1;
 	b[n++] = 255;
+	/* broadcast to, from the guest: the order is right */
+	/* NOLINTNEXTLINE(readability-suspicious-call-argument) */
 	return netpkt_udp4_build(bcast, guest_mac, any, all, 68, 67, b, sizeof(b), out, cap);
 }
 

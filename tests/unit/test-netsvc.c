@@ -421,6 +421,8 @@ static void test_rewrite(void)
 	   "rewrite UDP without checksum: stays 0");
 
 	/* many addresses and payloads: the incremental update never drifts */
+	/* a fixed seed: the same "random" cases on every run, reproducible */
+	/* NOLINTBEGIN(cert-msc30-c,cert-msc32-c,cert-msc50-cpp,cert-msc51-cpp) */
 	srand(1);
 	for (int i = 0; i < 2000 && good; i++) {
 		uint8_t data[32];
@@ -444,6 +446,7 @@ static void test_rewrite(void)
 		if (!good)
 			printf("# rewrite %s -> %s failed\n", sa, sb);
 	}
+	/* NOLINTEND(cert-msc30-c,cert-msc32-c,cert-msc50-cpp,cert-msc51-cpp) */
 	ok(good, "2000 random rewrites keep every checksum right");
 }
 
