@@ -39,7 +39,7 @@ activate() {
 		run -0 timeout 20 python3 "$VNET" client tcp:127.0.0.1:"$SA_PORT" --text "client $c"
 		[ "$output" = "client $c" ]
 	done
-	[ "$(readlink "/proc/$SA_PID/exe")" = "$(readlink -f "$VRELAY")" ]
+	is_vrelay "$SA_PID"
 	run -0 timeout 60 python3 "$VNET" many tcp:127.0.0.1:"$SA_PORT" -n 20 --halfclose
 	[ "$output" = "verified 20 of 20" ]
 	[ "$(grep -c "accepted connection" "$BATS_TEST_TMPDIR/sa.log")" -eq 23 ]
@@ -60,7 +60,7 @@ activate() {
 	run -0 timeout 20 python3 "$VNET" client unix:"$sock" --text "and now seventeen"
 	[ "$output" = 17 ]
 	# the launcher exec'd vrelay: same PID
-	[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$VRELAY")" ]
+	is_vrelay "$pid"
 	grep -q "accepted connection from (unnamed unix socket)" "$log"
 	wait_value 20 0 count_children "$pid"
 	term_exit "$pid"

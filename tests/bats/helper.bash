@@ -22,6 +22,20 @@ fi
 
 bats_require_minimum_version 1.5.0
 
+# Under scripts/valgrind (VRELAY_UNDER_VALGRIND=1) every vrelay runs inside
+# memcheck, ~20x slower and with memcheck as /proc/PID/exe.
+# skip_under_valgrind WHY: skip a test whose timing cannot hold then.
+# is_vrelay PID: PID runs the vrelay under test.
+skip_under_valgrind() {
+	if [ "${VRELAY_UNDER_VALGRIND:-0}" = 1 ]; then skip "under valgrind: $1"; fi
+}
+is_vrelay() {
+	local exe
+	exe=$(readlink "/proc/$1/exe")
+	[ "$exe" = "$(readlink -f "$VRELAY")" ] ||
+		{ [ "${VRELAY_UNDER_VALGRIND:-0}" = 1 ] && [[ $exe == */valgrind/memcheck-* ]]; }
+}
+
 # PIDs this test started, killed in teardown
 BG_PIDS=()
 
