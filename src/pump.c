@@ -23,9 +23,13 @@
  * EOF on a source, once its data is out, becomes endpoint_shutdown_wr() on
  * the destination (half-close), and the other direction goes on until its
  * own EOF or until -t seconds later.  A read or write error ends the pump
- * with status 1.  The loop is level-triggered; a direction does a bounded
- * amount of work per callback so that one busy connection cannot starve
- * the others in the many-connections mode.
+ * with status 1, except that a destination which went away (EPIPE,
+ * ECONNRESET on a write: a child that exited, a peer that reset) ends
+ * only the direction into it: what that peer sent before it left still
+ * flows the other way, and the pump ends with status 1 after it.  The
+ * loop is level-triggered; a direction does a bounded amount of work per
+ * callback so that one busy connection cannot starve the others in the
+ * many-connections mode.
  */
 #include "config.h"
 
@@ -71,6 +75,7 @@ struct pump_dir {
 	bool use_splice;
 	bool pipe_full;	/* splice in said EAGAIN with data in the pipe */
 	bool paused;	/* ignoreeof: waiting for eof_timer */
+	bool gone;	/* the destination went away: this direction is over */
 	unsigned fill_want;	/* EP_WANT_* the source's layer waits for to read */
 	unsigned flush_want;	/* ... and the destination's to write */
 	int pipefd[2];
@@ -92,6 +97,7 @@ struct pump {
 	pump_done_fn done;
 	void *arg;
 	bool finished;
+	int status;	/* the exit status once both directions are over */
 	struct pump *prev, *next;	/* live pumps, for pump_stop_all() */
 };
 
@@ -325,12 +331,34 @@ static void dir_fail(struct pump_dir *d, const char *what, ssize_t err)
 	pump_finish(d->p, 1);
 }
 
+static void check_end(struct pump *p);
+
+/*
+ * The destination of @d went away (a write said EPIPE or ECONNRESET): say
+ * so once, drop what was on its way there and stop reading for it.  The
+ * other direction still delivers what that peer sent before it left.
+ */
+static void dir_gone(struct pump_dir *d, ssize_t err)
+{
+	struct endpoint *ep = &d->to->ep;
+	const char *why = NULL;
+
+	if (ep->ops && ep->ops->strerror)
+		why = ep->ops->strerror(ep, (int)-err);
+	log_err("%s: write: %s", ep->spec ? ep->spec->text : "?", why ? why : strerror((int)-err));
+	d->p->status = 1;
+	d->gone = d->eof = d->done = true;
+	pipe_put(d);
+	buf_put(d);
+	check_end(d->p);
+}
+
 static void linger_expired(struct loop *loop, struct loop_timer *t)
 {
 	struct pump *p = t->arg;
 
 	log_info("linger time (-t %g) over: closing", p->conf->linger);
-	pump_finish(p, 0);
+	pump_finish(p, p->status);
 }
 
 static void check_end(struct pump *p)
@@ -341,7 +369,7 @@ static void check_end(struct pump *p)
 		if (p->dir[i].active && !p->dir[i].done)
 			all_done = false;
 	if (all_done)
-		pump_finish(p, 0);
+		pump_finish(p, p->status);
 	else if (p->linger_timer.slot < 0)
 		loop_timer_arm(p->loop, &p->linger_timer, util_now() + p->conf->linger);
 }
@@ -455,7 +483,10 @@ static bool dir_run(struct pump_dir *d)
 			n = dir_flush(d);
 			if (n > 0)
 				progress = true;
-			else if (n < 0 && n != -EAGAIN && n != -EINTR) {
+			else if (n == -EPIPE || n == -ECONNRESET) {
+				dir_gone(d, n);
+				return !d->p->finished;
+			} else if (n < 0 && n != -EAGAIN && n != -EINTR) {
 				dir_fail(d, "write", n);
 				return false;
 			}
@@ -485,6 +516,11 @@ static bool dir_run(struct pump_dir *d)
 				} else {
 					d->eof = true;
 				}
+			} else if (d->p->dir[1 - d->index].gone) {
+				/* the peer that went away, which was said
+				 * already: what it sent is in, this is its end */
+				if (n != -EAGAIN && n != -EINTR)
+					d->eof = true;
 			} else if (n != -EAGAIN && n != -EINTR) {
 				dir_fail(d, "read", n);
 				return false;
@@ -635,7 +671,7 @@ static void idle_check(struct loop *loop, struct loop_timer *t)
 
 	if (now - p->last_activity >= p->conf->idle) {
 		log_notice("no traffic for %g s (-T): closing", p->conf->idle);
-		pump_finish(p, 0);
+		pump_finish(p, p->status);
 		return;
 	}
 	loop_timer_arm(loop, t, p->last_activity + p->conf->idle);
