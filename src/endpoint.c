@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "endpoint.h"
@@ -58,15 +57,12 @@ void endpoint_close(struct endpoint *ep)
 		close(ep->rfd);
 	if (ep->wfd >= 0 && ep->wfd != ep->rfd)
 		close(ep->wfd);
-	for (int i = 0; i < 2; i++) {
+	/* children are not waited for here, so that one that ignores EOF
+	 * cannot hold the relay up: the relay reaps them (SIGCHLD), and says
+	 * how each one ended */
+	for (int i = 0; i < 2; i++)
 		if (ep->extra_fd[i] >= 0)
 			close(ep->extra_fd[i]);
-		/* Children that already exited are reaped here; the rest by
-		 * the SIGCHLD handler, so that a child that ignores EOF
-		 * cannot hold the relay up. */
-		if (ep->pid[i] > 0)
-			waitpid(ep->pid[i], NULL, WNOHANG);
-	}
 	ep->rfd = ep->wfd = ep->extra_fd[0] = ep->extra_fd[1] = -1;
 	ep->pid[0] = ep->pid[1] = 0;
 }

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -46,6 +47,7 @@
 #define RELAY_DEFAULT_BUFSIZE ((size_t)256 * 1024)
 #define ACCEPT_BATCH	64	/* accepts per wake-up before others get a turn */
 #define EMFILE_PAUSE	0.1	/* out of fds: stop accepting this long */
+#define CHILD_GRACE	0.2	/* at exit: how long children have to finish */
 
 enum relay_mode { MODE_ONCE, MODE_FORK, MODE_MULTI };
 
@@ -199,24 +201,52 @@ static void give_up_spare_fd(struct relay *r)
 	}
 }
 
+static void child_ended(struct relay *r, pid_t pid, int wstatus)
+{
+	if (WIFSIGNALED(wstatus))
+		log_notice("child %ld killed by signal %d (%s)", (long)pid, WTERMSIG(wstatus),
+			   strsignal(WTERMSIG(wstatus)));
+	else
+		log_info("child %ld exited with status %d", (long)pid, WEXITSTATUS(wstatus));
+	if (r->mode == MODE_FORK) {
+		forget_child(r, pid);
+		if (WIFSIGNALED(wstatus) || WEXITSTATUS(wstatus))
+			pump_totals.failed++;
+	}
+}
+
 static void reap(struct relay *r)
 {
 	int wstatus;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
-		if (WIFSIGNALED(wstatus))
-			log_notice("child %ld killed by signal %d", (long)pid, WTERMSIG(wstatus));
-		else
-			log_info("child %ld exited with status %d", (long)pid, WEXITSTATUS(wstatus));
-		if (r->mode == MODE_FORK) {
-			forget_child(r, pid);
-			if (WIFSIGNALED(wstatus) || WEXITSTATUS(wstatus))
-				pump_totals.failed++;
-		}
-	}
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0)
+		child_ended(r, pid, wstatus);
 	if (r->mode == MODE_FORK && r->max_children && r->nchildren < r->max_children)
 		resume_accepting(r);
+}
+
+/*
+ * About to exit: an EXEC child that closed its end is a moment away from
+ * ending (and a fork child that got SIGTERM): wait for them a little, so
+ * that how they ended (a crash, say) is said rather than lost.  One still
+ * running after CHILD_GRACE is left be.
+ */
+static void reap_at_exit(struct relay *r)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	double end = util_now() + CHILD_GRACE;
+	int wstatus;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) >= 0) {
+		if (pid > 0)
+			child_ended(r, pid, wstatus);
+		else if (util_now() >= end)
+			break;
+		else
+			nanosleep(&tick, NULL);
+	}
 }
 
 static void signal_event(struct loop *loop, struct loop_watch *w, unsigned events)
@@ -339,6 +369,7 @@ static void serve_child(struct relay *r, int fd, const struct peer_info *peer)
 	r->status = 1;
 	if (start_pump(r, &left, peer) == 0 && !util_quit)
 		loop_run(r->loop);
+	reap_at_exit(r);
 	if (r->conf->stats)
 		print_stats(r);
 	_exit(r->status);
@@ -555,6 +586,7 @@ int relay_run(const struct relay_conf *conf, struct addr_spec *left, struct addr
 	 * closed and freed (and -S counts them) */
 	pump_stop_all();
 	frame_pump_stop_all();
+	reap_at_exit(&r);
 	if (conf->stats)
 		print_stats(&r);
 	loop_free(r.loop);

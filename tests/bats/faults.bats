@@ -465,3 +465,17 @@ mid_transfer() {
 	is_prefix out
 	[ "$(stat -c %s out)" = "$(cat stopped)" ]
 }
+
+# ---- a crashing child ---------------------------------------------------------------------------
+
+@test "crash: an EXEC child killed by SIGSEGV in fork mode: the connection ends, one line names the signal, the listener serves on" {
+	start_relay r TCP4-LISTEN:0,bind=127.0.0.1,fork "EXEC:python3 $BADPEER crashy"
+	run -0 timeout 10 socat -t 10 - "TCP:127.0.0.1:$PORT" <<<$'before\ncrash\nafter'
+	[ "$output" = before ]
+	wait_until 10 grep -q "killed by signal 11 (Segmentation fault)" r.log
+	[ "$(grep -c "killed by signal" r.log)" -eq 1 ]
+	run -0 timeout 10 socat -t 10 - "TCP:127.0.0.1:$PORT" <<<"next one"
+	[ "$output" = "next one" ]
+	wait_value 10 0 zombies_of "$RELAY_PID"
+	[ -z "$(errors r.log)" ]
+}
