@@ -317,7 +317,7 @@ halfclose() {
 # ---- an address that is taken or forbidden ---------------------------------------------
 
 @test "in use: UNIX-LISTEN on a live listener's path: exit 1, one line; the other's socket file stays and serves" {
-	start_relay first "UNIX-LISTEN:$BATS_TEST_TMPDIR/s,fork" SYSTEM:'echo first'
+	start_relay first -t 10 "UNIX-LISTEN:$BATS_TEST_TMPDIR/s,fork" SYSTEM:'echo first'
 	local inode
 	inode=$(stat -c %i s)
 	run -1 timeout 10 "$VRELAY" -M "UNIX-LISTEN:$BATS_TEST_TMPDIR/s" SYSTEM:'echo second'
@@ -336,13 +336,13 @@ halfclose() {
 	run -1 timeout 10 "$VRELAY" "UNIX-LISTEN:$BATS_TEST_TMPDIR/s" SYSTEM:'echo new'
 	[ "$output" = "vrelay: UNIX-LISTEN:$BATS_TEST_TMPDIR/s: bind to $BATS_TEST_TMPDIR/s: Address already in use" ]
 	[ -S s ]
-	start_relay new "UNIX-LISTEN:$BATS_TEST_TMPDIR/s,unlink-early" SYSTEM:'echo new'
+	start_relay new -t 10 "UNIX-LISTEN:$BATS_TEST_TMPDIR/s,unlink-early" SYSTEM:'echo new'
 	run -0 timeout 10 socat -t 10 - "UNIX-CONNECT:$BATS_TEST_TMPDIR/s" </dev/null
 	[ "$output" = new ]
 }
 
 @test "in use: TCP-LISTEN,fork on a port in use: exit 1, one line; the first listener keeps serving" {
-	start_relay first TCP4-LISTEN:0,bind=127.0.0.1,fork SYSTEM:'echo first'
+	start_relay first -t 10 TCP4-LISTEN:0,bind=127.0.0.1,fork SYSTEM:'echo first'
 	run -1 timeout 10 "$VRELAY" "TCP4-LISTEN:$PORT,bind=127.0.0.1,fork" SYSTEM:'echo second'
 	[ "$output" = "vrelay: TCP4-LISTEN:$PORT,bind=127.0.0.1,fork: bind to 127.0.0.1:$PORT: Address already in use" ]
 	run -0 timeout 10 socat -t 10 - "TCP:127.0.0.1:$PORT" </dev/null
@@ -372,7 +372,7 @@ teardown() {
 
 @test "permission: UNIX-CONNECT to root's mode 0600 socket as nobody: one line, Permission denied, exit 1" {
 	open_dir
-	start_relay root "UNIX-LISTEN:$PD/s,mode=0600,fork" SYSTEM:'echo root only'
+	start_relay root -t 10 "UNIX-LISTEN:$PD/s,mode=0600,fork" SYSTEM:'echo root only'
 	run -1 as_nobody "UNIX-CONNECT:$PD/s" -
 	[ "$output" = "vrelay: UNIX-CONNECT:$PD/s: connect: Permission denied" ]
 	run -0 timeout 10 socat -t 10 - "UNIX-CONNECT:$PD/s" </dev/null
@@ -469,7 +469,9 @@ mid_transfer() {
 # ---- a crashing child ---------------------------------------------------------------------------
 
 @test "crash: an EXEC child killed by SIGSEGV in fork mode: the connection ends, one line names the signal, the listener serves on" {
-	start_relay r TCP4-LISTEN:0,bind=127.0.0.1,fork "EXEC:python3 $BADPEER crashy"
+	# -t 10: python may take longer to start than the default 0.5 s that
+	# the relay waits for an answer after the client's EOF
+	start_relay r -t 10 TCP4-LISTEN:0,bind=127.0.0.1,fork "EXEC:python3 $BADPEER crashy"
 	run -0 timeout 10 socat -t 10 - "TCP:127.0.0.1:$PORT" <<<$'before\ncrash\nafter'
 	[ "$output" = before ]
 	wait_until 10 grep -q "killed by signal 11 (Segmentation fault)" r.log
