@@ -51,7 +51,6 @@
 #define QUEUE_CAP	((size_t)1024 * 1024)	/* per side: ~700 full-size frames */
 #define RXBUF_CAP	((size_t)256 * 1024)	/* stream input: many frames per read */
 #define FRAMES_PER_RUN	128		/* message reads per wake-up */
-#define POST_MAX	4096		/* an HTTP request before frames */
 
 const struct opt_desc opt_frames = {
 	"frames", OPT_CHOICE, 0, 0, 0, "qemu|hyperkit|raw",
@@ -151,16 +150,11 @@ bool frame_relay_wanted(const struct addr_spec *left, const struct addr_spec *ri
 
 /* ---- the output queue ---------------------------------------------------- */
 
-static size_t header_len(enum frame_codec c)
-{
-	return c == FRAME_CODEC_QEMU ? 4 : c == FRAME_CODEC_HYPERKIT ? 2 : 0;
-}
-
 /* Bytes one frame of @len takes in @s's queue */
 static size_t record_len(const struct fside *s, size_t len)
 {
 	if (s->codec == FRAME_CODEC_QEMU || s->codec == FRAME_CODEC_HYPERKIT)
-		return header_len(s->codec) + len;
+		return frame_header_len(s->codec) + len;
 	return 4 + len;
 }
 
@@ -201,26 +195,13 @@ static int enqueue(struct fside *s, const uint8_t *frame, size_t len)
 	if (!queue_room(s, record_len(s, len)))
 		return -ENOBUFS;
 	p = s->q + s->qlen;
-	switch (s->codec) {
-	case FRAME_CODEC_QEMU:
-		p[0] = (uint8_t)(len >> 24);
-		p[1] = (uint8_t)(len >> 16);
-		p[2] = (uint8_t)(len >> 8);
-		p[3] = (uint8_t)len;
-		p += 4;
-		break;
-	case FRAME_CODEC_HYPERKIT:
-		p[0] = (uint8_t)len;
-		p[1] = (uint8_t)(len >> 8);
-		p += 2;
-		break;
-	default: {
+	if (s->codec == FRAME_CODEC_QEMU || s->codec == FRAME_CODEC_HYPERKIT) {
+		p += frame_header_put(s->codec, len, p);
+	} else {
 		uint32_t l = (uint32_t)len;
 
 		memcpy(p, &l, 4);
 		p += 4;
-		break;
-	}
 	}
 	memcpy(p, frame, len);
 	s->qlen += record_len(s, len);
@@ -357,29 +338,24 @@ static int nat_output(void *arg, const uint8_t *frame, size_t len)
 /* accept-post: drop the request head.  Return: 1 done, 0 need more, -1 bad */
 static int skip_post(struct fside *s)
 {
-	static const char end[] = "\r\n\r\n";
-	size_t avail = s->rlen - s->rpos;
-	const uint8_t *p = s->rbuf + s->rpos;
+	long n = frame_post_head(s->rbuf + s->rpos, s->rlen - s->rpos);
 
-	if (avail >= 5 && memcmp(p, "POST ", 5)) {
+	if (n == -EPROTO) {
 		log_err("%s: accept-post: expected an HTTP POST request, got other data",
 			s->ep.spec->text);
 		return -1;
 	}
-	for (size_t i = 0; i + 4 <= avail; i++) {
-		if (!memcmp(p + i, end, 4)) {
-			s->rpos += i + 4;
-			s->want_post = false;
-			log_info("%s: accepted the frame request (%zu bytes)", s->ep.spec->text, i + 4);
-			return 1;
-		}
-	}
-	if (avail >= POST_MAX) {
+	if (n < 0) {
 		log_err("%s: accept-post: request head longer than %d bytes", s->ep.spec->text,
-			POST_MAX);
+			FRAME_POST_MAX);
 		return -1;
 	}
-	return 0;
+	if (n == 0)
+		return 0;
+	s->rpos += (size_t)n;
+	s->want_post = false;
+	log_info("%s: accepted the frame request (%ld bytes)", s->ep.spec->text, n);
+	return 1;
 }
 
 /* Deliver the whole frames in @s's input buffer while the other side has
@@ -387,7 +363,6 @@ static int skip_post(struct fside *s)
 static bool decode(struct fside *s)
 {
 	struct fside *to = &s->fp->side[1 - s->index];
-	size_t hl = header_len(s->codec);
 
 	if (s->want_post) {
 		int rc = skip_post(s);
@@ -399,15 +374,14 @@ static bool decode(struct fside *s)
 		if (!rc)
 			return true;
 	}
-	while (s->rlen - s->rpos >= hl && can_take_frame(to)) {
+	while (can_take_frame(to)) {
 		const uint8_t *p = s->rbuf + s->rpos;
-		size_t len;
+		size_t off = 0, len = 0;
+		enum frame_scan scan = frame_decode(s->codec, p, s->rlen - s->rpos, &off, &len);
 
-		if (s->codec == FRAME_CODEC_QEMU)
-			len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-		else
-			len = (size_t)p[0] | (size_t)p[1] << 8;
-		if (len > FRAME_QEMU_LIMIT) {
+		if (scan == FRAME_SCAN_MORE)
+			break;
+		if (scan == FRAME_SCAN_CORRUPT) {
 			log_err("%s: frames=qemu: corrupt stream: a frame length of %zu bytes "
 				"(at most %d): ending this link", s->ep.spec->text, len,
 				FRAME_QEMU_LIMIT);
@@ -417,10 +391,8 @@ static bool decode(struct fside *s)
 			fpump_finish(s->fp, 1);
 			return false;
 		}
-		if (s->rlen - s->rpos - hl < len)
-			break;
-		deliver(s, p + hl, len);
-		s->rpos += hl + len;
+		deliver(s, p + off, len);
+		s->rpos += off + len;
 	}
 	if (s->rpos == s->rlen)
 		s->rpos = s->rlen = 0;
@@ -689,7 +661,7 @@ static int side_setup(struct fpump *fp, int i, struct endpoint *ep, const struct
 	}
 	post = opt_get_str(ep->spec, &opt_post);
 	if (post) {
-		char req[POST_MAX];
+		char req[FRAME_POST_MAX];
 		int n = snprintf(req, sizeof(req),
 				 "POST %s HTTP/1.1\r\nHost: vrelay\r\nContent-Length: 0\r\n\r\n", post);
 
