@@ -20,8 +20,7 @@
 #include "addr-vsock.h"
 #include "log.h"
 #include "sock.h"
-
-#define HEADER_LEN 18
+#include "vmm-proto.h"
 
 struct hyperkit_conf {
 	uint32_t cid, port;
@@ -31,10 +30,10 @@ static int hyperkit_handshake(const struct addr_spec *spec, int fd)
 {
 	const struct hyperkit_conf *hc =
 		((const struct sock_priv *)spec->priv)->family_conf;
-	char header[HEADER_LEN + 1];
+	char header[VMM_HYPERKIT_HEADER_LEN + 1];
+	size_t hl = vmm_hyperkit_header(hc->cid, hc->port, header);
 
-	snprintf(header, sizeof(header), "%08x.%08x\n", hc->cid, hc->port);
-	if (send(fd, header, HEADER_LEN, MSG_NOSIGNAL) != HEADER_LEN) {
+	if (send(fd, header, hl, MSG_NOSIGNAL) != (ssize_t)hl) {
 		int e = errno ? errno : EIO;
 
 		log_notice("%s: sending the header: %s", spec->text, strerror(e));

@@ -18,13 +18,11 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +31,7 @@
 #include "addr-vsock.h"
 #include "log.h"
 #include "sock.h"
+#include "vmm-proto.h"
 
 #define REPLY_MAX 64	/* "OK 4294967295\n" is 14; anything near this is garbage */
 
@@ -45,51 +44,6 @@ static const struct opt_desc *const mux_opts[] = { &opt_reply_timeout, &opt_no_r
 struct mux_conf {
 	uint32_t port;
 };
-
-/* The reply as text for a message: printable, with escapes */
-static void quote(const char *buf, size_t len, char *out, size_t size)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n + 5 < size; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		if (c == '\n')
-			n += (size_t)snprintf(out + n, size - n, "\\n");
-		else if (isprint(c) && c != '"' && c != '\\')
-			out[n++] = (char)c;
-		else
-			n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
-	}
-	out[n] = '\0';
-}
-
-/* "OK" or "OK <digits>": what VMMs send (any number is fine) */
-static bool is_ok_line(const char *line, size_t len)
-{
-	if (len < 2 || strncasecmp(line, "OK", 2))
-		return false;
-	if (len == 2)
-		return true;
-	if (line[2] != ' ' || len == 3)
-		return false;
-	for (size_t i = 3; i < len; i++)
-		if (!isdigit((unsigned char)line[i]))
-			return false;
-	return true;
-}
-
-/* Could @buf be the start of an OK line? */
-static bool ok_prefix(const char *buf, size_t len)
-{
-	static const char ok[] = "OK ";
-
-	for (size_t i = 0; i < len && i < 3; i++) {
-		if (toupper((unsigned char)buf[i]) != ok[i] && !(i == 2 && buf[i] == '\n'))
-			return false;
-	}
-	return true;
-}
 
 static int wait_readable(int fd, double deadline)
 {
@@ -126,8 +80,9 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 		return errno ? -errno : -EIO;
 	}
 	for (;;) {
+		enum vmm_mux_reply reply;
+		size_t line = 0, want;
 		ssize_t n;
-		char *nl;
 
 		if (wait_readable(fd, deadline) < 0) {
 			if (util_quit)
@@ -137,7 +92,7 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 					   "connection as made (no-reply-ok)", spec->text, timeout);
 				return 0;
 			}
-			quote(buf, len, shown, sizeof(shown));
+			vmm_quote(buf, len, shown, sizeof(shown));
 			sock_fail("no complete reply from the VMM within %g s%s%s%s", timeout,
 				  len ? " (got \"" : "", len ? shown : "", len ? "\")" : "");
 			return -ETIMEDOUT;
@@ -155,39 +110,42 @@ static int mux_handshake(const struct addr_spec *spec, int fd)
 					   "guest port %u", spec->text, mc->port);
 				return -ECONNREFUSED;
 			}
-			quote(buf, len, shown, sizeof(shown));
+			vmm_quote(buf, len, shown, sizeof(shown));
 			sock_fail("truncated reply from the VMM: \"%s\"", shown);
 			return -EPROTO;
 		}
-		if (!ok_prefix(buf, len + (size_t)n)) {
+		reply = vmm_mux_reply(buf, len + (size_t)n, REPLY_MAX, &line);
+		if (reply == VMM_MUX_NOT_OK) {
 			if (lenient && len == 0) {
 				log_notice("%s: no OK line: the VMM is an old one, this is guest data",
 					   spec->text);
 				return 0;
 			}
-			quote(buf, len + (size_t)n, shown, sizeof(shown));
+			vmm_quote(buf, len + (size_t)n, shown, sizeof(shown));
 			sock_fail("unexpected reply from the VMM: \"%s\"", shown);
 			return -EPROTO;
 		}
 		/* it is the reply: consume it, up to its newline only */
-		nl = memchr(buf + len, '\n', (size_t)n);
-		n = recv(fd, buf + len, nl ? (size_t)(nl - (buf + len)) + 1 : (size_t)n, 0);
+		want = reply == VMM_MUX_OK || reply == VMM_MUX_MALFORMED ? line : len + (size_t)n;
+		n = recv(fd, buf + len, want - len, 0);
 		if (n <= 0)
 			return n < 0 ? -errno : -EPROTO;
 		len += (size_t)n;
-		if (nl) {
-			if (!is_ok_line(buf, len - 1)) {
-				quote(buf, len, shown, sizeof(shown));
-				sock_fail("malformed reply from the VMM: \"%s\"", shown);
-				return -EPROTO;
-			}
+		if (len < want)
+			continue;
+		if (reply == VMM_MUX_OK) {
 			buf[len - 1] = '\0';
 			log_notice("%s: the VMM says \"%s\": connected to guest port %u", spec->text,
 				   buf, mc->port);
 			return 0;
 		}
-		if (len >= REPLY_MAX) {
-			quote(buf, len, shown, sizeof(shown));
+		if (reply == VMM_MUX_MALFORMED) {
+			vmm_quote(buf, len, shown, sizeof(shown));
+			sock_fail("malformed reply from the VMM: \"%s\"", shown);
+			return -EPROTO;
+		}
+		if (reply == VMM_MUX_TOO_LONG) {
+			vmm_quote(buf, len, shown, sizeof(shown));
 			sock_fail("oversized reply from the VMM (no newline in %d bytes): \"%s\"",
 				  REPLY_MAX, shown);
 			return -EPROTO;
