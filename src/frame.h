@@ -106,7 +106,8 @@ static inline enum frame_scan frame_decode(enum frame_codec codec, const uint8_t
  */
 static inline long frame_post_head(const uint8_t *buf, size_t len)
 {
-	if (len >= 5 && memcmp(buf, "POST ", 5))
+	/* refused as soon as it cannot be one: "\r\n\r\n" is no request */
+	if (memcmp(buf, "POST ", len < 5 ? len : 5))
 		return -EPROTO;
 	for (size_t i = 0; i + 4 <= len && i + 4 <= FRAME_POST_MAX; i++)
 		if (!memcmp(buf + i, "\r\n\r\n", 4))
