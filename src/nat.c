@@ -903,6 +903,14 @@ void nat_link_input(struct nat_link *link, const uint8_t *frame, size_t len)
 	}
 	if (answer_here(nat, link, &p, frame, len))
 		return;
+	/* libslirp (4.7.0 at least) crashes on the last fragment of a
+	 * datagram it holds no other fragment of: one frame would end the
+	 * engine.  Guests on a link with an MTU fragment next to nothing (TCP
+	 * sets DF), so IPv4 fragments go no further */
+	if (p.ipver == 4 && p.frag) {
+		nat->st.drop_malformed++;
+		return;
+	}
 	if (p.ipver == 4 && for_gateway_dns(nat, &p)) {
 		if (!syn_admit(nat, link, &p, frame, &nat->dns_hidden))
 			return;
