@@ -234,7 +234,7 @@ static void reap(struct relay *r)
  */
 static void reap_at_exit(struct relay *r)
 {
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	struct timespec tick = { 0, 10L * 1000 * 1000 };
 	double end = util_now() + CHILD_GRACE;
 	int wstatus;
 	pid_t pid;
