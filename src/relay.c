@@ -201,9 +201,19 @@ static void give_up_spare_fd(struct relay *r)
 	}
 }
 
+/* A signal no one sends on purpose: the child crashed */
+static bool crash_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+	       sig == SIGABRT || sig == SIGSYS || sig == SIGTRAP;
+}
+
 static void child_ended(struct relay *r, pid_t pid, int wstatus)
 {
-	if (WIFSIGNALED(wstatus))
+	if (WIFSIGNALED(wstatus) && crash_signal(WTERMSIG(wstatus)))
+		log_warn("child %ld killed by signal %d (%s)", (long)pid, WTERMSIG(wstatus),
+			 strsignal(WTERMSIG(wstatus)));
+	else if (WIFSIGNALED(wstatus))
 		log_notice("child %ld killed by signal %d (%s)", (long)pid, WTERMSIG(wstatus),
 			   strsignal(WTERMSIG(wstatus)));
 	else

@@ -474,7 +474,8 @@ mid_transfer() {
 	start_relay r -t 10 TCP4-LISTEN:0,bind=127.0.0.1,fork "EXEC:python3 $BADPEER crashy"
 	run -0 timeout 10 socat -t 10 - "TCP:127.0.0.1:$PORT" <<<$'before\ncrash\nafter'
 	[ "$output" = before ]
-	wait_until 10 grep -q "killed by signal 11 (Segmentation fault)" r.log
+	# a warning: shown without -d too
+	wait_until 10 grep -q " W child [0-9]* killed by signal 11 (Segmentation fault)" r.log
 	[ "$(grep -c "killed by signal" r.log)" -eq 1 ]
 	run -0 timeout 10 socat -t 10 - "TCP:127.0.0.1:$PORT" <<<"next one"
 	[ "$output" = "next one" ]
