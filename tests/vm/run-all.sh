@@ -40,8 +40,9 @@ trap 'exit 143' TERM
 
 # built here: the guest has no compiler
 cc -O2 -Wall -Wextra -o "$work/listen-fd" "$here/tools/listen-fd.c"
+cc -std=gnu11 -O2 -Wall -Wextra -o "$work/loadecho" "$here/tools/loadecho.c"
 
-bins=(-b "$work/listen-fd")
+bins=(-b "$work/listen-fd" -b "$work/loadecho")
 for b in ssh sshd ssh-keygen sha256sum openssl; do
 	p=$(command -v "$b" || true)
 	[ -z "$p" ] && [ -x "/usr/sbin/$b" ] && p=/usr/sbin/$b
