@@ -169,8 +169,12 @@ nat_check() {
 	[ "$st" = 0 ] || { echo "vm-net: warning: vrelay NAT exited with status $st" >&2; return 1; }
 }
 
+# Under TCG the suites take 3-4 minutes here (soak.bats' 10,000
+# connections 1.5-2 of them), several times that on a machine busy with
+# other builds: at most 20 minutes unless VM_TIMEOUT says otherwise.
 rc=0
-"$here/run-suites.sh" "${bins[@]}" "${net_args[@]}" "$here"/suites/*.bats || rc=$?
+"$here/run-suites.sh" -t "${VM_TIMEOUT:-1200}" "${bins[@]}" "${net_args[@]}" \
+	"$here"/suites/*.bats || rc=$?
 nat_ok=0
 nat_check || nat_ok=1
 if [ "$rc" != 0 ] || [ "$nat_ok" != 0 ]; then net_diag; fi
