@@ -74,7 +74,7 @@ activate() {
 	run -0 timeout 20 python3 "$VNET" --timeout 10 client tcp:127.0.0.1:"$SA_PORT" --read-first
 	[ -z "$output" ]
 	wait_until 10 grep -q "refused connection from 127.0.0.1" "$BATS_TEST_TMPDIR/sa.log"
-	! grep -q "EXEC:cat: starting" "$BATS_TEST_TMPDIR/sa.log"
+	run ! grep -q "EXEC:cat: starting" "$BATS_TEST_TMPDIR/sa.log"
 	# once mode still waits for an acceptable client
 	kill -0 "$SA_PID"
 	term_exit "$SA_PID"
@@ -85,7 +85,7 @@ activate() {
 	activate sa ACCEPT-FD:3,fork,range=10.0.0.0/8,127.0.0.0/8 EXEC:cat
 	run -0 timeout 20 python3 "$VNET" client tcp:127.0.0.1:"$SA_PORT" --text "in range"
 	[ "$output" = "in range" ]
-	! grep -q "refused" "$BATS_TEST_TMPDIR/sa.log"
+	run ! grep -q "refused" "$BATS_TEST_TMPDIR/sa.log"
 	term_exit "$SA_PID"
 	[ "$STATUS" = 0 ]
 }
@@ -114,7 +114,7 @@ activate() {
 	run -0 timeout 20 python3 "$VNET" --timeout 10 client unix:"$sock" --read-first
 	[ -z "$output" ]
 	wait_until 10 grep -q "refused connection from (unnamed unix socket)" "$log"
-	! grep -q "EXEC:cat: starting" "$log"
+	run ! grep -q "EXEC:cat: starting" "$log"
 	term_exit "$pid"
 	[ "$STATUS" = 0 ]
 }

@@ -226,7 +226,7 @@ usage_error() {
 	[ "$(ns_mtu "$NS" vt0)" = 1400 ]
 	ns_dev_up "$NS" vt0
 	# not in the caller's namespace, and vrelay itself is still there
-	! ip link show vt0 2>/dev/null
+	run ! ip link show vt0 2>/dev/null
 	[ "$(netns_inode "$RELAY_PID")" = "$(netns_inode $$)" ]
 	# the listener is in the caller's namespace too: its socket is reachable
 	wait_until 10 test -S "$T/s"

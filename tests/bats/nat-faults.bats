@@ -181,7 +181,7 @@ flood() {
 	# a new guest joins after the flood (an accept, a lease) and is served
 	guest
 	guest_is_served "with few fds"
-	! grep -q 'Too many open files' "$ENGINE_LOG"
+	run ! grep -q 'Too many open files' "$ENGINE_LOG"
 	[ "$(api_stat DroppedSynBacklog)" = $((3000 - 128)) ]
 	[ "$(fd_count "$ENGINE_PID")" -lt 256 ]
 	touch "$T/go"
