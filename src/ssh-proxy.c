@@ -75,9 +75,13 @@ static void host_path(const char *p, char *out, size_t size)
  */
 static int build_address(const char *host, const char *port, char *out, size_t size)
 {
-	char a[1024], b[1024];
+	char a[1024], b[1024], p[64];
 	const char *rest, *slash;
 
+	/* ssh's %p is a number, but a PORT typed by hand must not add options
+	 * ("22,fork"): escaped, it is one parameter that the type refuses */
+	escape(port, p, sizeof(p));
+	port = p;
 	if (!strncmp(host, "vsock/", 6)) {
 		escape(host + 6, a, sizeof(a));
 		snprintf(out, size, "VSOCK-CONNECT:%s:%s", a, port);

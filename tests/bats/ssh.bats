@@ -58,6 +58,11 @@ teardown_file() {
 	[ "$output" = 'vrelay: ssh-proxy: vsock/abc: cid: invalid "abc" (a number, or host, local, any, hypervisor)' ]
 	run -2 "$VRELAY" ssh-proxy vsock/3 99999999999
 	[ "$output" = 'vrelay: ssh-proxy: vsock/3: port: out of range (0..4294967295)' ]
+	# a PORT typed by hand cannot smuggle in options or parameters
+	run -2 "$VRELAY" ssh-proxy vsock/3 22,retry=9
+	[ "$output" = 'vrelay: ssh-proxy: vsock/3: port: invalid number "22,retry=9"' ]
+	run -2 "$VRELAY" ssh-proxy hyperkit/tmp/d/3 2:2
+	[ "$output" = 'vrelay: ssh-proxy: hyperkit/tmp/d/3: port: invalid number "2:2"' ]
 	run -2 "$VRELAY" ssh-proxy hyperkit/3 22
 	[[ "${lines[0]}" == *"unknown host form"* ]]
 	run -2 "$VRELAY" ssh-proxy unix/x
