@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,14 +139,13 @@ static int recvfrom_open(struct addr_spec *spec, const struct peer_info *peer,
 	log_notice("%s: listening on %s for the first datagram", spec->text,
 		   ((const struct sock_priv *)spec->priv)->path);
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-		if (util_quit) {
+		rc = util_wait_input(fd);
+		if (rc == -EINTR && util_quit) {
 			endpoint_close(ep);
 			return -EINTR;
 		}
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
-			e = errno;
+		if (rc < 0 && rc != -EINTR) {
+			e = -rc;
 			break;
 		}
 		fromlen = sizeof(from);

@@ -717,30 +717,6 @@ int sock_accept(const struct addr_spec *spec, int lfd, int *fdp, struct peer_inf
 	return 0;
 }
 
-/*
- * Wait until @lfd has a connection.  SIGTERM and SIGINT are let in only
- * inside ppoll(): one that came before (while the other address was being
- * opened, say) is seen in util_quit instead of being lost ahead of a
- * blocking accept().  Return: 0, -EINTR, or another negative errno
- */
-static int wait_connection(int lfd)
-{
-	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-	sigset_t stop, old;
-	int rc = 0;
-
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigprocmask(SIG_BLOCK, &stop, &old);
-	if (util_quit)
-		rc = -EINTR;
-	else if (ppoll(&pfd, 1, NULL, &old) < 0)
-		rc = -errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return rc;
-}
-
 /**
  * sock_listen_accept_once() - a listener without fork: wait for the first
  *			       permitted peer, then stop listening
@@ -753,7 +729,7 @@ int sock_listen_accept_once(struct addr_spec *spec, struct endpoint *ep)
 	if (rc < 0)
 		return rc;
 	do {
-		rc = wait_connection(lfd);
+		rc = util_wait_input(lfd);
 		if (rc == 0)
 			rc = sock_accept(spec, lfd, &fd, NULL);
 		if (rc == -EINTR && util_quit)

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,4 +243,30 @@ void util_raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+/**
+ * util_wait_input() - block until @fd is readable, or SIGTERM/SIGINT
+ *
+ * The two are let in only inside ppoll(): one that came before (while the
+ * other address was being opened, say) is seen in util_quit instead of
+ * being lost ahead of a blocking accept() or recvfrom().
+ * Return: 0, -EINTR, or another negative errno
+ */
+int util_wait_input(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	sigset_t stop, old;
+	int rc = 0;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	if (util_quit)
+		rc = -EINTR;
+	else if (ppoll(&pfd, 1, NULL, &old) < 0)
+		rc = -errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }

@@ -29,6 +29,7 @@ int util_check_number(struct errbuf *err, const char *what, const char *s,
 /* Set by the SIGTERM/SIGINT handler: blocking waits (connect retries,
  * accept) give up when they see it. */
 extern volatile sig_atomic_t util_quit;
+int util_wait_input(int fd);
 
 double util_now(void);
 int util_set_nonblock(int fd, bool on);

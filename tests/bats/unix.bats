@@ -108,3 +108,15 @@ teardown_file() {
 	[[ "$stderr" == *"listening on $sock"* ]]
 	[ ! -e "$sock" ]
 }
+
+@test "UNIX-RECVFROM: a SIGTERM that comes before the first datagram is awaited still ends vrelay" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	local sock="$BATS_TEST_TMPDIR/d"
+	# as above, with the wait for the first datagram: strace sends the
+	# SIGTERM as bind() begins, before vrelay waits
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		run -0 --separate-stderr timeout 20 strace -o /dev/null -e trace=bind \
+		-e inject=bind:signal=SIGTERM "$VRELAY" -dd UNIX-RECVFROM:"$sock" \
+		UNIX-CONNECT:"$BATS_TEST_TMPDIR/nobody",frames=qemu </dev/null
+	[[ "$stderr" == *"listening on $sock for the first datagram"* ]]
+}
