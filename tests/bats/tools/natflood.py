@@ -74,21 +74,11 @@ def arp_frame(op, src_mac, src_ip, dst_mac, tip, eth_dst=BCAST):
 
 def resolve(link, mac, ip, target, timeout):
     """the MAC that answers ARP for @target"""
-    deadline = time.monotonic() + timeout
-    next_try = 0
-    while time.monotonic() < deadline:
-        if time.monotonic() >= next_try:
-            link.send(arp_frame(1, mac, ip, b"\0" * 6, target))
-            next_try = time.monotonic() + 1.0
-        f = link.recv(0.2)
-        if f is None:
-            if link.eof:
-                die("the link ended")
-            continue
-        if f[12:14] == b"\x08\x06" and f[20:22] == b"\x00\x02" and \
-                f[28:32] == socket.inet_aton(target):
-            return f[22:28]
-    die("no ARP reply from %s" % target)
+    got = vframe.ask(link, arp_frame(1, mac, ip, b"\0" * 6, target),
+                     vframe.arp_reply_from(target), time.monotonic() + timeout)
+    if got is None:
+        die("no ARP reply from %s" % target)
+    return got
 
 
 def drain(link, seconds, fn):
@@ -110,22 +100,14 @@ def dhcp_after(link, a):
     if not a.dhcp:
         return
     mac, xid = vframe.mac_bytes(a.dhcp), random.getrandbits(32)
-    deadline = time.monotonic() + a.timeout
-    next_try = 0
-    while time.monotonic() < deadline:
-        if time.monotonic() >= next_try:
-            link.send(vframe.dhcp_discover(mac, xid))
-            next_try = time.monotonic() + 1.0
-        f = link.recv(0.2)
-        if f is None:
-            if link.eof:
-                die("the link ended")
-            continue
+
+    def offer(f):
         d = vframe.parse_dhcp(f)
-        if d and d[0] == xid:
-            print("offer %s" % d[1], flush=True)
-            return
-    die("no DHCP offer after the flood")
+        return d[1] if d and d[0] == xid else None
+    got = vframe.ask(link, vframe.dhcp_discover(mac, xid), offer, time.monotonic() + a.timeout)
+    if got is None:
+        die("no DHCP offer after the flood")
+    print("offer %s" % got, flush=True)
 
 
 def tcp_syn(src, sport, dst, dport, seq):

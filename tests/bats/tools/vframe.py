@@ -446,6 +446,36 @@ def cmd_flood(a):
     print("sent %d offers %d" % (a.n, offers), flush=True)
 
 
+def ask(link, frame, answer, deadline, what=""):
+    """send @frame once a second until answer(f) of a frame that comes back
+    is not None, and return that; None once time.monotonic() passes
+    @deadline.  @what prefixes the message if the link ends."""
+    next_try = 0
+    while time.monotonic() <= deadline:
+        if time.monotonic() >= next_try:
+            link.send(frame)
+            next_try = time.monotonic() + 1.0
+        f = link.recv(0.2)
+        if f is None:
+            if link.eof:
+                die(what + "the link ended")
+            continue
+        got = answer(f)
+        if got is not None:
+            return got
+    return None
+
+
+def arp_reply_from(ip):
+    """for ask(): the sender MAC of an ARP reply from @ip, else None"""
+    def answer(f):
+        if f[12:14] == b"\x08\x06" and struct.unpack("!H", f[20:22])[0] == 2 and \
+                f[28:32] == socket.inet_aton(ip):
+            return f[22:28]
+        return None
+    return answer
+
+
 def cmd_probe(a):
     link = open_client(a)
     mymac = mac_bytes(a.mac)
@@ -453,22 +483,10 @@ def cmd_probe(a):
     hop = a.via or a.ip   # ARP for the next hop; ping a.ip through it
     arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mymac, socket.inet_aton(a.src),
                       b"\0" * 6, socket.inet_aton(hop))
-    peer = None
-    next_try = 0
-    while peer is None:
-        if time.monotonic() > deadline:
-            die("probe: no ARP reply from %s" % hop)
-        if time.monotonic() >= next_try:
-            link.send(eth(b"\xff" * 6, mymac, 0x0806, arp))
-            next_try = time.monotonic() + 1.0
-        f = link.recv(0.2)
-        if f is None:
-            if link.eof:
-                die("probe: the link ended")
-            continue
-        if f[12:14] == b"\x08\x06" and struct.unpack("!H", f[20:22])[0] == 2 and \
-                f[28:32] == socket.inet_aton(hop):
-            peer = f[22:28]
+    peer = ask(link, eth(b"\xff" * 6, mymac, 0x0806, arp), arp_reply_from(hop), deadline,
+               "probe: ")
+    if peer is None:
+        die("probe: no ARP reply from %s" % hop)
     print("arp %s is-at %s" % (hop, mac_text(peer)), flush=True)
     ident = os.getpid() & 0xFFFF
     want = {}
