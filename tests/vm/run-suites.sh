@@ -221,7 +221,8 @@ add_suites() {
     cp -a --parents tests/vm/suites "$root/vrelay/src/"  # cwd: $top_srcdir
     # the host suites' helpers, so guest suites share start_relay, the
     # TLS certificates & co.
-    cp -a --parents tests/bats/helper.bash tests/bats/tools/tls.bash data/ssh_config \
+    cp -a --parents tests/bats/helper.bash tests/bats/tools/lib.bash tests/bats/tools/tls.bash \
+        data/ssh_config \
         "$root/vrelay/src/"
     : >"$root/vrelay/suites"
     for s in "${suites[@]}"; do

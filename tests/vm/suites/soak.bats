@@ -20,6 +20,7 @@
 
 load guest
 load ../../bats/helper
+load ../../bats/tools/lib
 
 # Not a vsock suite, but it counts on the guest's capabilities and load
 setup_file() { require_test_guest; }
@@ -39,30 +40,11 @@ setup() {
 	[ "$(ulimit -n)" -eq "$FDS" ]
 }
 
-# gone PID - PID has exited (a zombie counts: bash reaps it later)
-gone() {
-	[ ! -e "/proc/$1/stat" ] || [ "$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]
-}
-
-# wait_exit PID SECS - wait (bounded) for PID, a background job of this
-# shell, to end on its own; STATUS is its exit status, or "timeout"
-wait_exit() {
-	STATUS=timeout
-	wait_until "$2" gone "$1" 2>/dev/null || return 0
-	STATUS=0
-	wait "$1" 2>/dev/null || STATUS=$?
-}
-
 # fd_kind PID KIND - how many of PID's fds are KIND (socket, pipe), from one
 # look at the fd table (busybox ls -l shows where each link points)
 fd_kind() {
 	# shellcheck disable=SC2010  # the names are numbers; the targets matter
 	ls -l "/proc/$1/fd" 2>/dev/null | grep -c -- "-> $2:" || true
-}
-
-# rss_kb PID - resident memory of PID in kB
-rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
 # tcp_counters - the kernel's nonzero TCP counters that tell why a
