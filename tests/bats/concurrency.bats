@@ -8,12 +8,7 @@ load tools/lib
 
 setup() {
 	# the clients, the echo server and vrelay -M each need thousands of fds
-	local hard
-	hard=$(ulimit -Hn)
-	if [ "$hard" != unlimited ] && [ "$hard" -lt 16384 ]; then
-		ulimit -Hn 16384 2>/dev/null || true
-	fi
-	ulimit -n 16384 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	raise_fd_limit 16384
 	[ "$(ulimit -n)" -ge 8192 ] || skip "cannot raise the fd limit to 8192"
 }
 

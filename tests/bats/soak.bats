@@ -36,12 +36,7 @@ setup_file() {
 }
 
 setup() {
-	local hard
-	hard=$(ulimit -Hn)
-	if [ "$hard" != unlimited ] && [ "$hard" -lt 65536 ]; then
-		ulimit -Hn 65536 2>/dev/null || true
-	fi
-	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	raise_fd_limit 65536
 	FDS=$(ulimit -n)
 	# the relay's own fds and its pipe pool (64 pipes) stay below 256
 	CONNS=$(((FDS - 256) / 2))

@@ -107,6 +107,17 @@ fd_nonpipes() {
 	find "/proc/$1/fd" -mindepth 1 ! -lname 'pipe:*' 2>/dev/null | wc -l
 }
 
+# raise_fd_limit N - this shell's open-files limit to N, or as far as the
+# hard limit goes (root without CAP_SYS_RESOURCE cannot raise that)
+raise_fd_limit() {
+	local hard
+	hard=$(ulimit -Hn)
+	if [ "$hard" != unlimited ] && [ "$hard" -lt "$1" ]; then
+		ulimit -Hn "$1" 2>/dev/null || true
+	fi
+	ulimit -n "$1" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+}
+
 # rss_kb PID - resident memory of PID in kB (0 once it is gone)
 rss_kb() {
 	local v
