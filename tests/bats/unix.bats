@@ -96,27 +96,28 @@ teardown_file() {
 	[ ! -e "$sock" ]
 }
 
-@test "UNIX-LISTEN without fork: a SIGTERM that comes before the first accept() still ends vrelay, status 0" {
+# run_term_at SYSCALL ARGS... - "run" vrelay -dd ARGS with strace sending
+# it SIGTERM as SYSCALL begins: the handler has run by the time vrelay
+# blocks to wait, which must not swallow it.  (LeakSanitizer cannot work
+# under ptrace: off for an ASan build.)
+run_term_at() {
+	local call=$1
+	shift
 	command -v strace >/dev/null || skip "strace is not installed"
-	local sock="$BATS_TEST_TMPDIR/s"
-	# strace sends the SIGTERM as listen() begins: the handler has run by
-	# the time vrelay would block in accept(), which must not swallow it.
-	# (LeakSanitizer cannot work under ptrace: off for an ASan build.)
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		run -0 --separate-stderr timeout 20 strace -o /dev/null -e trace=listen \
-		-e inject=listen:signal=SIGTERM "$VRELAY" -dd - UNIX-LISTEN:"$sock" </dev/null
+		run -0 --separate-stderr timeout 20 strace -o /dev/null -e trace="$call" \
+		-e inject="$call":signal=SIGTERM "$VRELAY" -dd "$@" </dev/null
+}
+
+@test "UNIX-LISTEN without fork: a SIGTERM that comes before the first accept() still ends vrelay, status 0" {
+	local sock="$BATS_TEST_TMPDIR/s"
+	run_term_at listen - UNIX-LISTEN:"$sock"
 	[[ "$stderr" == *"listening on $sock"* ]]
 	[ ! -e "$sock" ]
 }
 
 @test "UNIX-RECVFROM: a SIGTERM that comes before the first datagram is awaited still ends vrelay" {
-	command -v strace >/dev/null || skip "strace is not installed"
 	local sock="$BATS_TEST_TMPDIR/d"
-	# as above, with the wait for the first datagram: strace sends the
-	# SIGTERM as bind() begins, before vrelay waits
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		run -0 --separate-stderr timeout 20 strace -o /dev/null -e trace=bind \
-		-e inject=bind:signal=SIGTERM "$VRELAY" -dd UNIX-RECVFROM:"$sock" \
-		UNIX-CONNECT:"$BATS_TEST_TMPDIR/nobody",frames=qemu </dev/null
+	run_term_at bind UNIX-RECVFROM:"$sock" UNIX-CONNECT:"$BATS_TEST_TMPDIR/nobody",frames=qemu
 	[[ "$stderr" == *"listening on $sock for the first datagram"* ]]
 }
